@@ -1,0 +1,325 @@
+/**
+ * `Cacheback`: the read path (hit / stale / miss), refresh dispatch and the
+ * background work it tracks. One read is one store round-trip; the decision
+ * is `policy.decide`; everything that can fail in the background is
+ * reported through `onEvent`, never thrown at a reader.
+ */
+import { randomUUID } from 'node:crypto'
+import { CachebackError, isCachebackError, messageOf } from './errors.js'
+import { type Entry, decodeEntry } from './entry.js'
+import { type CachebackEvent, type EventListener, entryEvent, storeErrorEvent } from './events.js'
+import type { AnyJob } from './job.js'
+import { buildKey, lockKeyOf } from './keys.js'
+import { ageSeconds, decide } from './policy.js'
+import { InProcessRefresher } from './refresh/in-process.js'
+import type { RefreshRequest, RefreshRunner, Refresher } from './refresh/refresher.js'
+import { JobRegistry } from './registry.js'
+import { encodeForStore } from './serialize.js'
+import { MemoryStore } from './stores/memory-store.js'
+import type { Store } from './stores/store.js'
+
+/** Options of a `Cacheback`. */
+export interface CachebackOptions {
+  /** Where entries and refresh locks live. @default new MemoryStore() */
+  store?: Store
+  /** Who runs refreshes of stale entries. @default new InProcessRefresher() */
+  refresher?: Refresher
+  /** Prefix of every key. @default 'cacheback' */
+  namespace?: string
+  /** Clock, ms epoch. Every time-based decision follows it. @default Date.now */
+  now?: () => number
+  /** Receives hit, stale, miss, refresh-* and store-error events. */
+  onEvent?: EventListener
+  /** Largest serialized value stored, in bytes; larger values are served uncached. @default 4 MiB */
+  maxValueBytes?: number
+}
+
+/** How a refresh request of a stale read went. */
+export type RefreshState = 'dispatched' | 'in-flight' | 'failed'
+
+/** Outcome of one read. */
+export interface ReadResult<T> {
+  status: 'hit' | 'stale' | 'miss'
+  value: T | null
+  /** Age of the served entry in seconds (hit, stale). */
+  age?: number
+  /** Lifetime of the job for these arguments, seconds. */
+  lifetime: number
+  /** For stale reads and non-fetching misses: what happened to the refresh. */
+  refresh?: RefreshState
+}
+
+/** What `peek` sees. */
+export interface PeekResult<T> {
+  status: 'hit' | 'stale' | 'miss'
+  value?: T
+  age?: number
+}
+
+/** A stale-while-revalidate cache. */
+export class Cacheback implements RefreshRunner {
+  readonly store: Store
+  readonly refresher: Refresher
+  readonly namespace: string
+  readonly now: () => number
+  readonly maxValueBytes: number
+  private readonly listener?: EventListener
+  private readonly registry = new JobRegistry()
+  private readonly flights = new Map<string, Promise<unknown>>()
+  private readonly pending = new Set<Promise<unknown>>()
+
+  constructor(options: CachebackOptions = {}) {
+    this.store = options.store ?? new MemoryStore()
+    this.refresher = options.refresher ?? new InProcessRefresher()
+    this.namespace = options.namespace ?? 'cacheback'
+    this.now = options.now ?? Date.now
+    this.listener = options.onEvent
+    this.maxValueBytes = options.maxValueBytes ?? 4 * 1024 * 1024
+  }
+
+  /** Registers a job under its name; a different job with a taken name is an error. */
+  register(job: AnyJob): void {
+    this.registry.add(job)
+  }
+
+  /** The registered job of that name, if any. */
+  findJob(name: string): AnyJob | undefined {
+    return this.registry.get(name)
+  }
+
+  /** Full key for a job name and key parts. */
+  keyFor(jobName: string, parts: readonly unknown[]): string {
+    try {
+      return buildKey(this.namespace, jobName, parts)
+    } catch (cause) {
+      throw new CachebackError('E_INVALID_OPTION', `${jobName}: arguments cannot form a cache key: ${messageOf(cause)}`, { job: jobName, cause })
+    }
+  }
+
+  /** Reports an event; a throwing listener is ignored. */
+  emit(event: CachebackEvent): void {
+    try {
+      this.listener?.(event)
+    } catch {
+      // listeners must not break reads
+    }
+  }
+
+  /** Tracks background work for `drain()`. */
+  track(promise: Promise<unknown>): void {
+    const settled = promise.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.pending.add(settled)
+    void settled.then(() => this.pending.delete(settled))
+  }
+
+  /** Resolves when every background task of this process has finished. */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending])
+  }
+
+  /** Waits for background work, then closes the refresher and store. */
+  async close(): Promise<void> {
+    await this.drain()
+    await this.refresher.close()
+    await this.store.close()
+  }
+
+  // ---- the read path -----------------------------------------------------
+
+  /** Reads through the cache for prepared `args`. */
+  async read<T>(job: AnyJob, args: unknown[]): Promise<ReadResult<T>> {
+    const key = job.key(...args)
+    const entry = await this.readEntry<T>(job.name, key)
+    return this.resolve(job, key, args, entry)
+  }
+
+  /** Acts on an entry already read (also used by batched GraphQL reads). */
+  async resolve<T>(job: AnyJob, key: string, args: unknown[], entry: Entry<T> | undefined): Promise<ReadResult<T>> {
+    const now = this.now()
+    const lifetime = job.lifetime(...args)
+    let decision = decide(entry, now, {})
+    const age = entry ? ageSeconds(entry, now) : undefined
+    if (decision === 'stale' && job.shouldFetchStaleSynchronously(age!, ...args)) decision = 'refetch'
+    if (decision === 'hit' || decision === 'stale') {
+      this.emit(entryEvent(decision, job.name, key, { age }))
+      const refresh = decision === 'stale' ? await this.trackDispatch(job, key, args) : undefined
+      return { status: decision, value: entry!.value, age, lifetime, refresh }
+    }
+    this.emit(entryEvent('miss', job.name, key, { age }))
+    if (decision === 'miss' && !job.shouldFetchOnMiss(...args)) {
+      const refresh = await this.trackDispatch(job, key, args)
+      return { status: 'miss', value: job.empty(...args), lifetime, refresh }
+    }
+    const value = (await this.fetchShared(job, key, args)) as T
+    return { status: 'miss', value, lifetime }
+  }
+
+  /** Reads and decodes one entry; store failures and corrupt data read as a miss. */
+  async readEntry<T>(jobName: string, key: string): Promise<Entry<T> | undefined> {
+    let bytes: Uint8Array | undefined
+    try {
+      bytes = await this.store.get(key)
+    } catch (error) {
+      this.emit(storeErrorEvent(error, jobName, key))
+      return undefined
+    }
+    return this.decode<T>(jobName, key, bytes)
+  }
+
+  /** Decodes stored bytes; corrupt or foreign data is reported and read as a miss. */
+  decode<T>(jobName: string, key: string, bytes: Uint8Array | undefined): Entry<T> | undefined {
+    if (bytes === undefined) return undefined
+    try {
+      return decodeEntry<T>(bytes, key)
+    } catch (error) {
+      this.emit(storeErrorEvent(error, jobName, key))
+      return undefined
+    }
+  }
+
+  // ---- fetching and storing ----------------------------------------------
+
+  /**
+   * Single flight: concurrent fetches of one key in this process share one
+   * call. Readers get the value as soon as it is fetched; the flight stays
+   * joinable until the value is written, so no read slips in between.
+   */
+  fetchShared(job: AnyJob, key: string, args: unknown[], awaitWrite = false): Promise<unknown> {
+    let flight = this.flights.get(key)
+    if (!flight) {
+      const run = this.fetchAndStore(job, key, args)
+      flight = awaitWrite ? run.then(async (r) => (await r.written, r.value)) : run.then((r) => r.value)
+      this.flights.set(key, flight)
+      const done = () => void this.flights.delete(key)
+      run.then((r) => r.written).then(done, done)
+      if (!awaitWrite) this.track(run.then((r) => r.written.catch((error) => this.emit(storeErrorEvent(error, job.name, key)))))
+    }
+    return flight
+  }
+
+  /** Fetches, encodes and starts the compare-and-set write. */
+  private async fetchAndStore(job: AnyJob, key: string, args: unknown[]): Promise<{ value: unknown; written: Promise<unknown> }> {
+    const createdAt = this.now()
+    const value = await job.fetch(...args)
+    let bytes: Buffer
+    try {
+      bytes = encodeForStore(job, args, value, createdAt, this.maxValueBytes, key)
+    } catch (error) {
+      if (!isCachebackError(error)) throw error
+      this.emit(storeErrorEvent(error, job.name, key))
+      return { value: job.unstorable(error, value), written: Promise.resolve() }
+    }
+    return { value, written: this.storeBytes(job, key, args, bytes, createdAt) }
+  }
+
+  private async storeBytes(job: AnyJob, key: string, args: unknown[], bytes: Buffer, createdAt: number): Promise<boolean> {
+    const ttlMs = Math.max(1, Math.ceil(job.ttl(...args) * 1000))
+    return this.store.set(key, bytes, { createdAt, ttlMs })
+  }
+
+  /** Stores a value as freshly fetched now (the `set` operation). */
+  async write(job: AnyJob, args: unknown[], value: unknown): Promise<void> {
+    const key = job.key(...args)
+    const createdAt = this.now()
+    const bytes = encodeForStore(job, args, value, createdAt, this.maxValueBytes, key)
+    await this.storeBytes(job, key, args, bytes, createdAt)
+  }
+
+  /** Fetches now, stores and returns (the `refresh` operation). */
+  async refreshNow<T>(job: AnyJob, args: unknown[]): Promise<T> {
+    const { value, written } = await this.fetchAndStore(job, job.key(...args), args)
+    await written
+    return value as T
+  }
+
+  /** Removes an entry (the `delete` operation). */
+  async remove(job: AnyJob, args: unknown[]): Promise<void> {
+    const key = job.key(...args)
+    await this.store.delete(key)
+  }
+
+  /** Marks an entry stale (the `invalidate` operation). */
+  async invalidate(job: AnyJob, args: unknown[]): Promise<void> {
+    await this.store.expire(job.key(...args), this.now())
+  }
+
+  /** Looks at an entry without fetching or dispatching. */
+  async peek<T>(job: AnyJob, args: unknown[]): Promise<PeekResult<T>> {
+    const key = job.key(...args)
+    const entry = await this.readEntry<T>(job.name, key)
+    const now = this.now()
+    const decision = decide(entry, now, {})
+    if (decision === 'miss') return { status: 'miss' }
+    return { status: decision === 'hit' ? 'hit' : 'stale', value: entry!.value, age: ageSeconds(entry!, now) }
+  }
+
+  // ---- refresh -----------------------------------------------------------
+
+  private trackDispatch(job: AnyJob, key: string, args: unknown[]): Promise<RefreshState> {
+    const dispatched = this.dispatch(job, key, args)
+    this.track(dispatched)
+    return dispatched
+  }
+
+  /**
+   * Takes the key's refresh lock and hands the refresh to the refresher.
+   * `in-flight` when another read (anywhere) holds the lock. A store that
+   * cannot take the lock, or a refresher that cannot accept the job, falls
+   * back to a refresh in this process; a refused payload is `failed`.
+   */
+  private async dispatch(job: AnyJob, key: string, args: unknown[]): Promise<RefreshState> {
+    const token = randomUUID()
+    const now = this.now()
+    const timeoutMs = job.refreshTimeout(...args) * 1000
+    const request: RefreshRequest = { job: job.name, key, args, token }
+    try {
+      const acquired = await this.store.acquireLock(lockKeyOf(key), { now, until: now + timeoutMs, token, ttlMs: Math.ceil(timeoutMs) })
+      if (!acquired) return 'in-flight'
+    } catch (error) {
+      this.emit(storeErrorEvent(error, job.name, key))
+      return this.refreshHere(request)
+    }
+    try {
+      await this.refresher.dispatch(request, this)
+      this.emit(entryEvent('refresh-dispatched', job.name, key, { via: this.refresher.name }))
+      return 'dispatched'
+    } catch (error) {
+      this.emit(storeErrorEvent(error, job.name, key))
+      if (isCachebackError(error, 'E_PAYLOAD_TOO_LARGE') || isCachebackError(error, 'E_INVALID_PAYLOAD')) return 'failed'
+      return this.refreshHere(request)
+    }
+  }
+
+  private refreshHere(request: RefreshRequest): RefreshState {
+    this.emit(entryEvent('refresh-dispatched', request.job, request.key, { via: 'in-process' }))
+    this.track(this.runRefresh(request).catch(() => undefined))
+    return 'dispatched'
+  }
+
+  /**
+   * Runs one refresh (in-process refresher and workers): fetch, compare-and-set
+   * store, release the lock. On failure the stale entry stays, the lock is kept
+   * until `refreshTimeout` (no retry before), and the error is reported and rethrown.
+   */
+  async runRefresh(request: RefreshRequest): Promise<void> {
+    const job = this.findJob(request.job)
+    try {
+      if (!job) {
+        throw new CachebackError('E_UNKNOWN_JOB', `No job named "${request.job}" is registered with this cache (key ${request.key})`, { job: request.job, key: request.key })
+      }
+      const key = job.key(...request.args)
+      if (key !== request.key) {
+        throw new CachebackError('E_INVALID_PAYLOAD', `Refresh of "${job.name}": its arguments give key ${key}, not the requested ${request.key} (namespace or job version mismatch?)`, { job: job.name, key: request.key })
+      }
+      await this.fetchShared(job, key, request.args, true)
+    } catch (error) {
+      this.emit(entryEvent('refresh-failed', request.job, request.key, { error }))
+      throw error
+    }
+    this.emit(entryEvent('refresh-succeeded', request.job, request.key))
+    await this.store.releaseLock(lockKeyOf(request.key), request.token).catch((error) => this.emit(storeErrorEvent(error, request.job, request.key)))
+  }
+}

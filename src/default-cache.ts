@@ -1,0 +1,19 @@
+/**
+ * The process-wide default `Cacheback`: the `configure`d one, else an
+ * embedded one (memory store, in-process refresh) made on first use.
+ */
+import { Cacheback, type CachebackOptions } from './cacheback.js'
+
+let defaultCache: Cacheback | undefined
+
+/** Creates a `Cacheback`, makes it the process-wide default and returns it. */
+export function configure(options: CachebackOptions = {}): Cacheback {
+  defaultCache = new Cacheback(options)
+  return defaultCache
+}
+
+/** The process-wide default `Cacheback` (an embedded one if none was configured). */
+export function getDefaultCache(): Cacheback {
+  defaultCache ??= new Cacheback()
+  return defaultCache
+}

@@ -1,0 +1,90 @@
+/**
+ * `BeeQueueRefresher`: sends refreshes to workers through a bee-queue queue
+ * on a standalone Redis. The queue job id is derived from the cache key, so
+ * one key has at most one queued refresh; jobs are removed once they end.
+ */
+import Queue from 'bee-queue'
+import { CachebackError, messageOf } from '../errors.js'
+import { jobIdOf } from '../keys.js'
+import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload } from './payload.js'
+import type { RefreshRequest, Refresher } from './refresher.js'
+
+/** Redis connection for bee-queue: a URL or node-redis 3 options (not an ioredis client). */
+export type BeeQueueRedis = string | Record<string, unknown>
+
+/** Options of `BeeQueueRefresher`. */
+export interface BeeQueueRefresherOptions {
+  /** Connection of the queue's Redis: `redis://host:port/db` or node-redis options. @default 'redis://127.0.0.1:6379' */
+  redis?: BeeQueueRedis
+  /** Queue name; workers must use the same. @default 'cacheback-refresh' */
+  queue?: string
+  /** Largest refresh payload accepted, bytes; larger ones are refused with `E_PAYLOAD_TOO_LARGE`. @default 65536 */
+  maxPayloadBytes?: number
+  /** Bound on one enqueue, ms; past it the refresh runs in-process instead. @default 1000 */
+  dispatchTimeoutMs?: number
+  /** bee-queue key prefix. @default 'bq' */
+  prefix?: string
+}
+
+/** Queue settings shared by the producer and the workers. */
+export function queueSettings(redis: BeeQueueRedis, prefix: string, extra: Record<string, unknown>): Queue.QueueSettings {
+  const connection = typeof redis === 'string' ? { url: redis } : { ...redis }
+  return { redis: connection as Queue.QueueSettings['redis'], prefix, removeOnSuccess: true, removeOnFailure: true, ...extra }
+}
+
+/** Dispatches refreshes to bee-queue workers. */
+export class BeeQueueRefresher implements Refresher {
+  readonly name = 'bee-queue'
+  readonly redis: BeeQueueRedis
+  readonly queueName: string
+  readonly prefix: string
+  readonly maxPayloadBytes: number
+  private readonly dispatchTimeoutMs: number
+  private queue?: Queue
+
+  constructor(options: BeeQueueRefresherOptions = {}) {
+    if (options.redis !== undefined && typeof options.redis === 'object' && typeof (options.redis as { sendCommand?: unknown }).sendCommand === 'function') {
+      throw new CachebackError('E_INVALID_OPTION', 'BeeQueueRefresher: `redis` must be a URL or connection options, not a client instance (bee-queue uses its own node-redis client)')
+    }
+    this.redis = options.redis ?? 'redis://127.0.0.1:6379'
+    this.queueName = options.queue ?? 'cacheback-refresh'
+    this.prefix = options.prefix ?? 'bq'
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
+    this.dispatchTimeoutMs = options.dispatchTimeoutMs ?? 1000
+  }
+
+  private producer(): Queue {
+    if (!this.queue) {
+      this.queue = new Queue(this.queueName, queueSettings(this.redis, this.prefix, { isWorker: false, getEvents: false, sendEvents: false }))
+      // Connection errors surface on the dispatch that hits them; keep them off the process.
+      this.queue.on('error', () => undefined)
+    }
+    return this.queue
+  }
+
+  async dispatch(request: RefreshRequest): Promise<void> {
+    const payload = encodePayload(request, this.maxPayloadBytes)
+    const save = this.producer().createJob(payload).setId(jobIdOf(request.key)).save()
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new CachebackError('E_DISPATCH_FAILED', `Refresh of "${request.job}" was not queued within ${this.dispatchTimeoutMs} ms`, { job: request.job, key: request.key })),
+        this.dispatchTimeoutMs,
+      )
+    })
+    try {
+      await Promise.race([save, timeout])
+    } catch (cause) {
+      if (cause instanceof CachebackError) throw cause
+      throw new CachebackError('E_DISPATCH_FAILED', `Refresh of "${request.job}" could not be queued: ${messageOf(cause)}`, { job: request.job, key: request.key, cause })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async close(): Promise<void> {
+    const queue = this.queue
+    this.queue = undefined
+    if (queue) await queue.close(1000).catch(() => undefined)
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The refresh payload that travels through bee-queue: job name, key, lock
+ * token and the job's arguments, serialized with the value serializer so
+ * Dates and the like keep their types. Never request headers or tokens.
+ */
+import { CachebackError, messageOf } from '../errors.js'
+import { findUnstorable, pack, unpack } from '../entry.js'
+import type { RefreshRequest } from './refresher.js'
+
+/** Format version of payloads. */
+export const PAYLOAD_VERSION = 1
+/** Default largest payload accepted at dispatch, in bytes. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024
+
+/** The JSON a queue job carries. */
+export interface RefreshPayload {
+  v: number
+  job: string
+  key: string
+  token: string
+  /** msgpack of the args array, base64. */
+  args: string
+}
+
+/** Builds the payload of a request, refusing unserializable or oversized arguments. */
+export function encodePayload(request: RefreshRequest, maxBytes: number): RefreshPayload {
+  const bad = findUnstorable(request.args, 'args')
+  if (bad) {
+    throw new CachebackError('E_INVALID_PAYLOAD', `Refresh of "${request.job}": ${bad} cannot be sent to a worker`, { job: request.job, key: request.key })
+  }
+  const args = pack(request.args).toString('base64')
+  const payload = { v: PAYLOAD_VERSION, job: request.job, key: request.key, token: request.token, args }
+  const size = Buffer.byteLength(JSON.stringify(payload))
+  if (size > maxBytes) {
+    throw new CachebackError('E_PAYLOAD_TOO_LARGE', `Refresh of "${request.job}": payload is ${size} bytes, over the limit of ${maxBytes} (maxPayloadBytes); the stale value stays served`, { job: request.job, key: request.key })
+  }
+  return payload
+}
+
+/** Reads a payload from a queue job, or throws `E_INVALID_PAYLOAD` saying what is wrong. */
+export function decodePayload(data: unknown): RefreshRequest {
+  const p = data as Partial<RefreshPayload> | null
+  const job = typeof p?.job === 'string' ? p.job : undefined
+  const fail = (why: string, cause?: unknown) =>
+    new CachebackError('E_INVALID_PAYLOAD', `Malformed refresh payload${job ? ` for job "${job}"` : ''}: ${why}`, { job, key: typeof p?.key === 'string' ? p.key : undefined, cause })
+  if (!p || typeof p !== 'object') throw fail('not an object')
+  if (p.v !== PAYLOAD_VERSION) throw fail(`unknown format version ${String(p.v)}`)
+  if (!job) throw fail('missing job name')
+  if (typeof p.key !== 'string' || typeof p.token !== 'string' || typeof p.args !== 'string') throw fail('key, token and args must be strings')
+  let args: unknown
+  try {
+    args = unpack(Buffer.from(p.args, 'base64'))
+  } catch (cause) {
+    throw fail(`args cannot be decoded: ${messageOf(cause)}`, cause)
+  }
+  if (!Array.isArray(args)) throw fail('args is not an array')
+  return { job, key: p.key, token: p.token, args }
+}

@@ -1,0 +1,84 @@
+/**
+ * The refresh worker: takes refresh jobs off the bee-queue queue and runs
+ * them through a `Cacheback` (fetch, compare-and-set store, release lock).
+ * Unknown jobs and malformed payloads are rejected with a coded error,
+ * reported as `refresh-failed`, and the worker keeps running.
+ */
+import Queue from 'bee-queue'
+import type { Cacheback } from '../cacheback.js'
+import { CachebackError } from '../errors.js'
+import type { AnyJob } from '../job.js'
+import { BeeQueueRefresher, type BeeQueueRedis, queueSettings } from './bee-queue.js'
+import { decodePayload } from './payload.js'
+
+/** A function made by `cacheback(fn)`. */
+export type CachedFunctionLike = ((...args: never[]) => unknown) & { job: AnyJob }
+
+/** Options of a refresh worker. */
+export interface RefreshWorkerOptions {
+  /** The cache the refreshes write to (its store and namespace must match the servers'). */
+  cache: Cacheback
+  /** Jobs this worker runs, besides those already registered with `cache`. */
+  jobs?: readonly (AnyJob | CachedFunctionLike)[]
+  /** Refreshes run at once. @default 4 */
+  concurrency?: number
+  /** Queue Redis connection. @default the cache's `BeeQueueRefresher` setting */
+  redis?: BeeQueueRedis
+  /** Queue name. @default the cache's `BeeQueueRefresher` setting, else 'cacheback-refresh' */
+  queue?: string
+  /** bee-queue key prefix. @default the cache's `BeeQueueRefresher` setting, else 'bq' */
+  prefix?: string
+  /** Ms between stalled-job checks; a job of a dead worker is rerun after about this long. @default 5000 */
+  stallInterval?: number
+}
+
+/** A running worker. */
+export interface RefreshWorker {
+  /** The bee-queue queue it consumes. */
+  readonly queue: Queue
+  /** Resolves once connected and consuming. */
+  ready(): Promise<void>
+  /** Stops taking jobs and waits up to `timeoutMs` for running refreshes. @default 30000 */
+  close(timeoutMs?: number): Promise<void>
+}
+
+/** Starts a worker that runs dispatched refreshes. */
+export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker {
+  const { cache } = options
+  for (const item of options.jobs ?? []) cache.register(typeof item === 'function' ? item.job : (item as AnyJob))
+  const producer = cache.refresher instanceof BeeQueueRefresher ? cache.refresher : undefined
+  const redis = options.redis ?? producer?.redis ?? 'redis://127.0.0.1:6379'
+  const stallInterval = options.stallInterval ?? 5000
+  const queue = new Queue(
+    options.queue ?? producer?.queueName ?? 'cacheback-refresh',
+    queueSettings(redis, options.prefix ?? producer?.prefix ?? 'bq', { isWorker: true, getEvents: false, sendEvents: false, stallInterval }),
+  )
+  queue.on('error', (error) => cache.emit({ type: 'store-error', error }))
+  queue.on('failed', () => undefined)
+  queue.process(options.concurrency ?? 4, async (job) => {
+    let request
+    try {
+      request = decodePayload(job.data)
+    } catch (error) {
+      const payload = error as CachebackError
+      cache.emit({ type: 'refresh-failed', job: payload.job, key: payload.key, error })
+      throw error
+    }
+    await cache.runRefresh(request)
+  })
+  const stallTimer = setInterval(() => {
+    queue.checkStalledJobs().catch((error) => cache.emit({ type: 'store-error', error }))
+  }, stallInterval)
+  stallTimer.unref()
+  return {
+    queue,
+    ready: async () => {
+      await queue.ready()
+      await queue.checkStalledJobs()
+    },
+    close: async (timeoutMs = 30_000) => {
+      clearInterval(stallTimer)
+      await queue.close(timeoutMs)
+    },
+  }
+}

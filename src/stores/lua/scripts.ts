@@ -1,0 +1,88 @@
+/**
+ * Lua scripts of `RedisStore`, embedded as strings so they ship inside the
+ * compiled package. Each opens with a comment listing its KEYS and ARGV.
+ *
+ * They read the entry header of `src/entry.ts`. Lua strings are 1-based, so
+ * byte `n` of the header is `n + 1` here: magic at 1, version at 2,
+ * `createdAt` at 3–10, `freshUntil` at 11–18, `expiresAt` at 19–26, all
+ * float64 big-endian (`struct` format `'>d'`).
+ */
+
+/**
+ * Compare-and-set write of an entry.
+ */
+export const SET_ENTRY_LUA = `-- KEYS[1]  entry key
+-- ARGV[1]  encoded entry (binary)
+-- ARGV[2]  createdAt of the new entry, ms epoch
+-- ARGV[3]  PX safety-net ttl, whole ms
+-- Returns 1 when written, 0 when the stored entry has a newer createdAt.
+-- Data not in the entry format (wrong magic, version or length) is overwritten.
+local current = redis.call('GET', KEYS[1])
+if current and #current >= 26 and string.byte(current, 1) == 203 and string.byte(current, 2) == 1 then
+  local storedCreatedAt = struct.unpack('>d', current, 3)
+  if storedCreatedAt > tonumber(ARGV[2]) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1
+`
+
+/**
+ * Marks an entry stale by lowering its `freshUntil` in place.
+ */
+export const EXPIRE_ENTRY_LUA = `-- KEYS[1]  entry key
+-- ARGV[1]  new freshUntil, ms epoch
+-- Returns 1 when an entry is stored (freshUntil lowered to ARGV[1] when it
+-- was later), 0 when the key is missing or does not hold an entry.
+-- SETRANGE rewrites the 8 freshUntil bytes only and keeps the key's PTTL.
+local current = redis.call('GET', KEYS[1])
+if not current or #current < 26 or string.byte(current, 1) ~= 203 or string.byte(current, 2) ~= 1 then
+  return 0
+end
+local freshUntil = struct.unpack('>d', current, 11)
+local wanted = tonumber(ARGV[1])
+if freshUntil > wanted then
+  redis.call('SETRANGE', KEYS[1], 10, struct.pack('>d', wanted))
+end
+return 1
+`
+
+/**
+ * Takes a refresh lock when it is absent or its logical expiry has passed.
+ */
+export const ACQUIRE_LOCK_LUA = `-- KEYS[1]  lock key
+-- ARGV[1]  now on the cache's clock, ms epoch
+-- ARGV[2]  logical expiry of the new lock (until), ms epoch
+-- ARGV[3]  token of the new holder
+-- ARGV[4]  PX safety-net ttl, whole ms
+-- The lock value is "<until>:<token>". Returns 1 when taken, 0 when another
+-- holder's until is still after now.
+local current = redis.call('GET', KEYS[1])
+if current then
+  local heldUntil = tonumber(string.match(current, '^([^:]+):'))
+  if heldUntil and heldUntil > tonumber(ARGV[1]) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[3], 'PX', ARGV[4])
+return 1
+`
+
+/**
+ * Releases a refresh lock held with the given token.
+ */
+export const RELEASE_LOCK_LUA = `-- KEYS[1]  lock key
+-- ARGV[1]  token of the holder
+-- Deletes the lock only when its value "<until>:<token>" carries ARGV[1].
+-- Returns 1 when deleted, 0 otherwise.
+local current = redis.call('GET', KEYS[1])
+if current then
+  local colon = string.find(current, ':', 1, true)
+  if colon and string.sub(current, colon + 1) == ARGV[1] then
+    redis.call('DEL', KEYS[1])
+    return 1
+  end
+end
+return 0
+`

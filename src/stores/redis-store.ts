@@ -1,0 +1,188 @@
+/**
+ * The Redis driver. Entries are plain string keys holding the encoded entry
+ * (with `PX` as the real-time safety net); writes, staleness marks and
+ * refresh locks are Lua scripts (`lua/scripts.ts`) so each is atomic. Every
+ * call is bounded by `commandTimeoutMs` and fails with a coded error, never
+ * hangs, so the read path can fail open.
+ */
+import { Redis, type RedisOptions } from 'ioredis'
+import { CachebackError, messageOf } from '../errors.js'
+import { ACQUIRE_LOCK_LUA, EXPIRE_ENTRY_LUA, RELEASE_LOCK_LUA, SET_ENTRY_LUA } from './lua/scripts.js'
+import { RedisScript, type RedisClient } from './redis-script.js'
+import type { LockRequest, Store, StoreSetOptions } from './store.js'
+
+export type { RedisClient } from './redis-script.js'
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * The Redis to use. An ioredis `Redis` or `Cluster` client is used as is and
+   * never closed by the store. Connection options or a `redis://` URL make the
+   * store create its own client (no offline queue, one retry per request,
+   * `commandTimeoutMs` as command timeout, reconnecting forever with a backoff
+   * capped at 2 s) that `close()` closes.
+   * @example new RedisStore({ redis: 'redis://127.0.0.1:6379' })
+   */
+  redis: RedisClient | RedisOptions | string
+  /**
+   * Upper bound of every store call, in ms, also with a client the store was
+   * given. A slower call rejects with `E_STORE_TIMEOUT`.
+   * @default 250
+   */
+  commandTimeoutMs?: number
+}
+
+/** Default of {@link RedisStoreOptions.commandTimeoutMs}, in ms. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 250
+
+const setEntry = new RedisScript(SET_ENTRY_LUA)
+const expireEntry = new RedisScript(EXPIRE_ENTRY_LUA)
+const acquireLock = new RedisScript(ACQUIRE_LOCK_LUA)
+const releaseLock = new RedisScript(RELEASE_LOCK_LUA)
+
+/**
+ * A {@link Store} on Redis (standalone or Cluster). `getMany` is one `MGET`
+ * on a standalone server; on a Cluster it sends one `GET` per key at once
+ * (keys hash to different slots).
+ *
+ * Errors: `E_STORE_TIMEOUT` when a call exceeds `commandTimeoutMs`,
+ * `E_STORE_UNAVAILABLE` (with `cause`) for any other Redis failure; both
+ * carry the `key`.
+ */
+export class RedisStore implements Store {
+  readonly name = 'redis'
+  /** The ioredis client in use. */
+  readonly client: RedisClient
+  /** Bound of every call, in ms. */
+  readonly commandTimeoutMs: number
+  private readonly ownsClient: boolean
+  private connecting: Promise<void> | undefined
+
+  constructor(options: RedisStoreOptions) {
+    const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new CachebackError('E_INVALID_OPTION', `RedisStore: option "commandTimeoutMs" must be a positive number of ms, got ${String(timeoutMs)}`)
+    }
+    this.commandTimeoutMs = timeoutMs
+    this.ownsClient = !isClient(options.redis)
+    this.client = isClient(options.redis) ? options.redis : createClient(options.redis, timeoutMs)
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const value = await this.call('GET', key, (client) => client.getBuffer(key))
+    return value ?? undefined
+  }
+
+  async getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    if (keys.length === 0) return []
+    const values = await this.call('MGET', keys, (client) =>
+      client.isCluster ? Promise.all(keys.map((key) => client.getBuffer(key))) : client.mgetBuffer(...keys),
+    )
+    return values.map((value) => value ?? undefined)
+  }
+
+  async set(key: string, data: Uint8Array, options: StoreSetOptions): Promise<boolean> {
+    const args = [Buffer.from(data), String(options.createdAt), wholeMs(options.ttlMs, 'ttlMs', key)]
+    return (await this.call('SET', key, (client) => setEntry.run(client, [key], args))) === 1
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.call('DEL', key, (client) => client.del(key))
+  }
+
+  async expire(key: string, freshUntil: number): Promise<boolean> {
+    return (await this.call('EXPIRE', key, (client) => expireEntry.run(client, [key], [String(freshUntil)]))) === 1
+  }
+
+  async acquireLock(lockKey: string, request: LockRequest): Promise<boolean> {
+    const args = [String(request.now), String(request.until), request.token, wholeMs(request.ttlMs, 'ttlMs', lockKey)]
+    return (await this.call('LOCK', lockKey, (client) => acquireLock.run(client, [lockKey], args))) === 1
+  }
+
+  async releaseLock(lockKey: string, token: string): Promise<void> {
+    await this.call('UNLOCK', lockKey, (client) => releaseLock.run(client, [lockKey], [token]))
+  }
+
+  /** Closes the client when the store created it; a given client stays open. */
+  async close(): Promise<void> {
+    if (!this.ownsClient) return
+    try {
+      await this.call('QUIT', '', (client) => client.quit())
+    } catch {
+      // Already closed or unreachable: disconnect below either way.
+    } finally {
+      this.client.disconnect()
+    }
+  }
+
+  /** Runs one store call bounded by the command timeout, with coded errors. */
+  private async call<T>(op: string, keys: string | readonly string[], run: (client: RedisClient) => Promise<T>): Promise<T> {
+    const key = typeof keys === 'string' ? keys : keys[0]
+    const subject = typeof keys === 'string' ? `"${keys}"` : `"${key}" (and ${keys.length - 1} more keys)`
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new CachebackError('E_STORE_TIMEOUT', `Redis ${op} of ${subject} took longer than ${this.commandTimeoutMs} ms`, { key }))
+      }, this.commandTimeoutMs)
+    })
+    try {
+      return await Promise.race([this.whenConnected().then(() => run(this.client)), timeout])
+    } catch (error) {
+      throw wrapError(error, op, subject, key, this.commandTimeoutMs)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /**
+   * While the client is (re)connecting, waits for it to be ready or to fail,
+   * so calls made right after construction do not hit a closed stream. The
+   * caller's timeout bounds the wait.
+   */
+  private whenConnected(): Promise<void> {
+    const status = this.client.status
+    if (status !== 'connecting' && status !== 'connect') return Promise.resolve()
+    this.connecting ??= new Promise<void>((resolve) => {
+      const client = this.client
+      const settle = (): void => {
+        client.off('ready', settle).off('error', settle).off('close', settle)
+        this.connecting = undefined
+        resolve()
+      }
+      client.on('ready', settle).on('error', settle).on('close', settle)
+    })
+    return this.connecting
+  }
+}
+
+function isClient(redis: RedisStoreOptions['redis']): redis is RedisClient {
+  return typeof redis === 'object' && redis !== null && typeof (redis as { sendCommand?: unknown }).sendCommand === 'function'
+}
+
+function createClient(redis: RedisOptions | string, commandTimeoutMs: number): Redis {
+  const retryStrategy = (attempt: number): number => Math.min(attempt * 100, 2000)
+  const required: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: commandTimeoutMs }
+  const client = typeof redis === 'string'
+    ? new Redis(redis, { retryStrategy, ...required })
+    : new Redis({ retryStrategy, ...redis, ...required })
+  // Connection failures surface as rejected store calls (E_STORE_UNAVAILABLE);
+  // without a listener ioredis would also print every reconnect error.
+  client.on('error', () => {})
+  return client
+}
+
+/** Redis `PX` wants a positive whole number of ms. */
+function wholeMs(ms: number, option: string, key: string): number {
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new CachebackError('E_INVALID_OPTION', `RedisStore: "${option}" for "${key}" must be a positive finite number of ms, got ${String(ms)}`, { key })
+  }
+  return Math.ceil(ms)
+}
+
+function wrapError(error: unknown, op: string, subject: string, key: string, timeoutMs: number): CachebackError {
+  if (error instanceof CachebackError) return error
+  if (error instanceof Error && error.message === 'Command timed out') {
+    return new CachebackError('E_STORE_TIMEOUT', `Redis ${op} of ${subject} took longer than ${timeoutMs} ms`, { key, cause: error })
+  }
+  return new CachebackError('E_STORE_UNAVAILABLE', `Redis ${op} of ${subject} failed: ${messageOf(error)}`, { key, cause: error })
+}

@@ -1,0 +1,59 @@
+/**
+ * The storage interface every driver implements. Stores hold encoded entries
+ * (see `entry.ts`) as bytes and refresh locks; they know the header layout so
+ * that writes can compare-and-set on `createdAt` atomically.
+ */
+
+/** Options of a write. */
+export interface StoreSetOptions {
+  /**
+   * Real-time safety net: the store drops the key after this many ms
+   * (Redis `PX`). Freshness and expiry decisions follow the entry header.
+   */
+  ttlMs: number
+  /**
+   * Compare-and-set: the write is refused when the stored entry has a newer
+   * `createdAt` than this one. Entries not in our format are overwritten.
+   */
+  createdAt: number
+}
+
+/** A refresh lock request. All times are ms on the cache's clock. */
+export interface LockRequest {
+  /** Current time on the cache's clock. */
+  now: number
+  /** Logical expiry of the lock (now + refreshTimeout). */
+  until: number
+  /** Identifies the holder; release only removes a lock with this token. */
+  token: string
+  /** Real-time safety net for cleanup (Redis `PX`). */
+  ttlMs: number
+}
+
+/** A storage driver. */
+export interface Store {
+  /** Short name for events and logs (`memory`, `redis`). */
+  readonly name: string
+  /** Reads one encoded entry. */
+  get(key: string): Promise<Uint8Array | undefined>
+  /** Reads many entries in one round-trip, in order. */
+  getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]>
+  /** Writes an encoded entry with compare-and-set on createdAt. True when written. */
+  set(key: string, data: Uint8Array, options: StoreSetOptions): Promise<boolean>
+  /** Removes an entry. */
+  delete(key: string): Promise<void>
+  /**
+   * Marks an entry stale by setting its `freshUntil` to `freshUntil` (when it
+   * was later), keeping value and createdAt. True when an entry was there.
+   */
+  expire(key: string, freshUntil: number): Promise<boolean>
+  /**
+   * Takes the lock at `lockKey` when it is absent or its logical expiry is
+   * not after `now`. Atomic across every process sharing the store.
+   */
+  acquireLock(lockKey: string, request: LockRequest): Promise<boolean>
+  /** Releases the lock when it still carries `token`. */
+  releaseLock(lockKey: string, token: string): Promise<void>
+  /** Closes the connections this store opened (never a client it was given). */
+  close(): Promise<void>
+}

@@ -1,0 +1,88 @@
+/**
+ * The two engine setups every engine test runs on:
+ * - `memory`: MemoryStore + InProcessRefresher (the embedded default);
+ *   "processes" are Cacheback instances sharing one MemoryStore.
+ * - `redis`: RedisStore + BeeQueueRefresher on the suite's redis-server, and
+ *   a real bee-queue worker running the refreshes.
+ */
+import { inject } from 'vitest'
+import {
+  BeeQueueRefresher,
+  Cacheback,
+  type CachebackOptions,
+  type CachedFunction,
+  InProcessRefresher,
+  MemoryStore,
+  RedisStore,
+  createRefreshWorker,
+  type RefreshWorker,
+} from '../../src/index.js'
+import { createClock } from './clock.js'
+import { EventLog } from './events.js'
+import { uniqueNamespace } from './namespace.js'
+
+export type EngineKind = 'memory' | 'redis'
+export const ENGINE_KINDS: EngineKind[] = ['memory', 'redis']
+
+/** Makes a job bound to a given cache (one per "process"). */
+export type JobFactory = (cache: Cacheback) => CachedFunction<any[], any>
+
+export interface EngineSetup {
+  kind: EngineKind
+  namespace: string
+  clock: ReturnType<typeof createClock>
+  log: EventLog
+  /** A new "process": its own Cacheback on the shared store and queue. */
+  process(options?: Partial<CachebackOptions>): Cacheback
+  /** Starts a refresh worker for the jobs (redis); no-op for memory (refreshes run in-process). */
+  startWorker(factories: JobFactory[], options?: { stallInterval?: number }): Promise<void>
+  /** Waits until `count` refreshes have succeeded anywhere. */
+  refreshed(count?: number): Promise<void>
+  /** Waits for background work of every process. */
+  drain(): Promise<void>
+  cleanup(): Promise<void>
+}
+
+export function createEngineSetup(kind: EngineKind): EngineSetup {
+  const namespace = uniqueNamespace(kind)
+  const clock = createClock()
+  const log = new EventLog()
+  const caches: Cacheback[] = []
+  const workers: RefreshWorker[] = []
+  const sharedMemory = new MemoryStore()
+  const url = kind === 'redis' ? inject('redisUrl') : ''
+  const base = { namespace, now: clock.now, onEvent: log.listener }
+
+  const process = (options: Partial<CachebackOptions> = {}): Cacheback => {
+    const cache =
+      kind === 'memory'
+        ? new Cacheback({ ...base, store: sharedMemory, refresher: new InProcessRefresher(), ...options })
+        : new Cacheback({ ...base, store: new RedisStore({ redis: url }), refresher: new BeeQueueRefresher({ redis: url, queue: namespace }), ...options })
+    caches.push(cache)
+    return cache
+  }
+
+  return {
+    kind,
+    namespace,
+    clock,
+    log,
+    process,
+    async startWorker(factories, options = {}) {
+      if (kind === 'memory') return
+      const cache = new Cacheback({ ...base, store: new RedisStore({ redis: url }), refresher: new InProcessRefresher() })
+      caches.push(cache)
+      const worker = createRefreshWorker({ cache, jobs: factories.map((make) => make(cache)), redis: url, queue: namespace, stallInterval: options.stallInterval })
+      workers.push(worker)
+      await worker.ready()
+    },
+    refreshed: (count = 1) => log.waitFor('refresh-succeeded', count),
+    async drain() {
+      await Promise.all(caches.map((c) => c.drain()))
+    },
+    async cleanup() {
+      await Promise.all(workers.map((w) => w.close(2000)))
+      await Promise.all(caches.map((c) => (kind === 'memory' ? c.drain() : c.close())))
+    },
+  }
+}

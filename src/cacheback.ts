@@ -184,20 +184,29 @@ export class Cacheback implements RefreshRunner {
 
   /**
    * Single flight: concurrent fetches of one key in this process share one
-   * call. Readers get the value as soon as it is fetched; the flight stays
-   * joinable until the value is written, so no read slips in between.
+   * call, which resolves once the value is stored (so the next read hits).
+   * A failed write is reported; with `strictWrite` (refreshes) it also rejects.
    */
-  fetchShared(job: AnyJob, key: string, args: unknown[], awaitWrite = false): Promise<unknown> {
+  fetchShared(job: AnyJob, key: string, args: unknown[], strictWrite = false): Promise<unknown> {
     let flight = this.flights.get(key)
     if (!flight) {
-      const run = this.fetchAndStore(job, key, args)
-      flight = awaitWrite ? run.then(async (r) => (await r.written, r.value)) : run.then((r) => r.value)
+      flight = this.fetchAndWait(job, key, args, strictWrite)
       this.flights.set(key, flight)
       const done = () => void this.flights.delete(key)
-      run.then((r) => r.written).then(done, done)
-      if (!awaitWrite) this.track(run.then((r) => r.written.catch((error) => this.emit(storeErrorEvent(error, job.name, key)))))
+      flight.then(done, done)
     }
     return flight
+  }
+
+  private async fetchAndWait(job: AnyJob, key: string, args: unknown[], strictWrite: boolean): Promise<unknown> {
+    const { value, written } = await this.fetchAndStore(job, key, args)
+    try {
+      await written
+    } catch (error) {
+      this.emit(storeErrorEvent(error, job.name, key))
+      if (strictWrite) throw error
+    }
+    return value
   }
 
   /** Fetches, encodes and starts the compare-and-set write. */

@@ -27,25 +27,45 @@ export function stableSerialize(value: unknown, seen: Set<object> = new Set()): 
   if (value === null) return 'z'
   const obj = value as object
   if (seen.has(obj)) throw new TypeError('cannot use a circular structure as a cache key part')
-  if (value instanceof Date) return `d${value.getTime()};`
   seen.add(obj)
   try {
-    if (Array.isArray(value)) return `a${value.length}[${value.map((v) => stableSerialize(v, seen)).join('')}]`
-    if (value instanceof Map) {
-      const parts = [...value].map(([k, v]) => stableSerialize(k, seen) + stableSerialize(v, seen)).sort()
-      return `m${parts.length}{${parts.join('')}}`
-    }
-    if (value instanceof Set) {
-      const parts = [...value].map((v) => stableSerialize(v, seen)).sort()
-      return `e${parts.length}{${parts.join('')}}`
-    }
-    if (ArrayBuffer.isView(value)) return `x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')};`
-    const keys = Object.keys(obj).filter((k) => (obj as Record<string, unknown>)[k] !== undefined).sort()
-    const body = keys.map((k) => `s${k.length}:${k}${stableSerialize((obj as Record<string, unknown>)[k], seen)}`).join('')
-    return `o${keys.length}{${body}}`
+    return serializeObject(obj, seen)
   } finally {
     seen.delete(obj)
   }
+}
+
+function serializeObject(value: object, seen: Set<object>): string {
+  if (value instanceof Date) return `d${value.getTime()};`
+  if (value instanceof RegExp) return `r${stableSerialize(value.source)}${stableSerialize(value.flags)}`
+  // Array.from, not map: holes become undefined instead of vanishing from the join.
+  if (Array.isArray(value)) return `a${value.length}[${Array.from(value, (v) => stableSerialize(v, seen)).join('')}]`
+  if (value instanceof Map) {
+    const parts = [...value].map(([k, v]) => stableSerialize(k, seen) + stableSerialize(v, seen)).sort()
+    return `m${parts.length}{${parts.join('')}}`
+  }
+  if (value instanceof Set) {
+    const parts = [...value].map((v) => stableSerialize(v, seen)).sort()
+    return `e${parts.length}{${parts.join('')}}`
+  }
+  if (ArrayBuffer.isView(value)) return `x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')};`
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) {
+    // Class instances (URL, Decimal, ObjectId…) often keep their state out of
+    // own enumerable keys: key them by toJSON() when they have one.
+    const name = stableSerialize(String(proto?.constructor?.name ?? ''))
+    const toJSON = (value as { toJSON?: unknown }).toJSON
+    if (typeof toJSON === 'function') return `j${name}${stableSerialize(toJSON.call(value), seen)}`
+    return `c${name}${serializeKeys(value, seen)}`
+  }
+  return serializeKeys(value, seen)
+}
+
+/** Own enumerable keys, sorted; keys holding undefined count as absent. */
+function serializeKeys(obj: object, seen: Set<object>): string {
+  const record = obj as Record<string, unknown>
+  const keys = Object.keys(obj).filter((k) => record[k] !== undefined).sort()
+  return `o${keys.length}{${keys.map((k) => `s${k.length}:${k}${stableSerialize(record[k], seen)}`).join('')}}`
 }
 
 /** sha256 (hex) of the stable serialization of `parts`. */
@@ -53,9 +73,12 @@ export function hashParts(parts: readonly unknown[]): string {
   return createHash('sha256').update(stableSerialize(parts)).digest('hex')
 }
 
-/** Builds a full cache key. */
+/**
+ * Builds a full cache key. The hash also covers the namespace and job name,
+ * so a colon in either (`graphql:User.tweets`) cannot make two keys meet.
+ */
 export function buildKey(namespace: string, jobName: string, parts: readonly unknown[]): string {
-  return `${namespace}:${jobName}:${hashParts(parts)}`
+  return `${namespace}:${jobName}:${hashParts([namespace, jobName, parts])}`
 }
 
 /** Key of the refresh lock that belongs to an entry key. */

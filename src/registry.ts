@@ -20,7 +20,7 @@ export class JobRegistry {
     if (existing && identityOf(existing) !== identityOf(job)) {
       throw new CachebackError('E_DUPLICATE_JOB', `Two different jobs are named "${job.name}"; job names must be unique per cache (pass a distinct \`name\`)`, { job: job.name })
     }
-    if (!existing) this.jobs.set(job.name, job)
+    this.jobs.set(job.name, job) // the newest instance of the same job wins (re-created jobs, re-transformed schemas)
   }
 
   get(name: string): AnyJob | undefined {

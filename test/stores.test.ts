@@ -131,6 +131,19 @@ describe('RedisStore on a dedicated server', () => {
     expect(await admin.get(`${key}:refresh`)).toBe(`${NOW + 60_000}:t`)
   })
 
+  it('closes the client it created, and only that one', async () => {
+    const own = new RedisStore({ redis: { host: server.host, port: server.port } })
+    await own.get(uniqueNamespace('close'))
+    await own.close()
+    expect(own.client.status).toBe('end')
+    await expect(own.get('x')).rejects.toMatchObject({ code: 'E_STORE_UNAVAILABLE', key: 'x' })
+  })
+
+  it('rejects a non-positive ttl with E_INVALID_OPTION', async () => {
+    await expect(store.set('k', entryAt(NOW), { createdAt: NOW, ttlMs: 0 })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' })
+    await expect(new MemoryStore().set('k', entryAt(NOW), { createdAt: NOW, ttlMs: Number.NaN })).rejects.toMatchObject({ code: 'E_INVALID_OPTION' })
+  })
+
   it('reloads its scripts after SCRIPT FLUSH (NOSCRIPT fallback)', async () => {
     const key = uniqueNamespace('flush')
     expect(await store.set(key, entryAt(NOW), { createdAt: NOW, ttlMs: 60_000 })).toBe(true)

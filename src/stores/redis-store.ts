@@ -103,16 +103,24 @@ export class RedisStore implements Store {
     await this.call('UNLOCK', lockKey, (client) => releaseLock.run(client, [lockKey], [token]))
   }
 
-  /** Closes the client when the store created it; a given client stays open. */
+  /**
+   * Closes the client when the store created it (QUIT, then disconnect) and
+   * resolves once it has ended, or after `commandTimeoutMs`. A given client
+   * stays open.
+   */
   async close(): Promise<void> {
-    if (!this.ownsClient) return
+    const client = this.client
+    if (!this.ownsClient || client.status === 'end') return
+    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()))
     try {
-      await this.call('QUIT', '', (client) => client.quit())
+      await this.call('QUIT', '', (c) => c.quit())
     } catch {
       // Already closed or unreachable: disconnect below either way.
-    } finally {
-      this.client.disconnect()
     }
+    client.disconnect()
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.commandTimeoutMs)))])
+    clearTimeout(timer)
   }
 
   /** Runs one store call bounded by the command timeout, with coded errors. */

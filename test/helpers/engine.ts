@@ -5,6 +5,7 @@
  * - `redis`: RedisStore + BeeQueueRefresher on the suite's redis-server, and
  *   a real bee-queue worker running the refreshes.
  */
+import type { GraphQLSchema } from 'graphql'
 import { inject } from 'vitest'
 import {
   BeeQueueRefresher,
@@ -15,6 +16,7 @@ import {
   MemoryStore,
   RedisStore,
   createRefreshWorker,
+  type RefreshContextFactory,
   type RefreshWorker,
 } from '../../src/index.js'
 import { createClock } from './clock.js'
@@ -27,6 +29,13 @@ export const ENGINE_KINDS: EngineKind[] = ['memory', 'redis']
 /** Makes a job bound to a given cache (one per "process"). */
 export type JobFactory = (cache: Cacheback) => CachedFunction<any[], any>
 
+/** Extra worker options: stall detection, and a schema whose cached fields it refreshes. */
+export interface WorkerExtras {
+  stallInterval?: number
+  schema?: GraphQLSchema
+  context?: RefreshContextFactory
+}
+
 export interface EngineSetup {
   kind: EngineKind
   namespace: string
@@ -35,7 +44,7 @@ export interface EngineSetup {
   /** A new "process": its own Cacheback on the shared store and queue. */
   process(options?: Partial<CachebackOptions>): Cacheback
   /** Starts a refresh worker for the jobs (redis); no-op for memory (refreshes run in-process). */
-  startWorker(factories: JobFactory[], options?: { stallInterval?: number }): Promise<void>
+  startWorker(factories: JobFactory[], options?: WorkerExtras): Promise<void>
   /** Waits until `count` refreshes have succeeded anywhere. */
   refreshed(count?: number): Promise<void>
   /** Waits for background work of every process. */
@@ -72,7 +81,7 @@ export function createEngineSetup(kind: EngineKind): EngineSetup {
       if (kind === 'memory') return
       const cache = new Cacheback({ ...base, store: new RedisStore({ redis: url }), refresher: new InProcessRefresher() })
       caches.push(cache)
-      const worker = createRefreshWorker({ cache, jobs: factories.map((make) => make(cache)), redis: url, queue: namespace, stallInterval: options.stallInterval })
+      const worker = createRefreshWorker({ ...options, cache, jobs: factories.map((make) => make(cache)), redis: url, queue: namespace })
       workers.push(worker)
       await worker.ready()
     },

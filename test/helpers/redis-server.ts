@@ -84,7 +84,7 @@ export function freePort(): Promise<number> {
 async function spawnReady(port: number, dir: string, cluster: boolean): Promise<ChildProcess> {
   mkdirSync(dir, { recursive: true })
   const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir]
-  if (cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf')
+  if (cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', HOST)
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
   running.add(child)
   let log = ''

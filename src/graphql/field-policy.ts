@@ -1,0 +1,91 @@
+/**
+ * Reads the `@cacheback` directive of a field (or of its type) into a policy
+ * and rejects every bad case at transform time, naming the coordinate.
+ */
+import { getDirective } from '@graphql-tools/utils'
+import { type GraphQLFieldConfig, type GraphQLObjectType, type GraphQLSchema, isNonNullType } from 'graphql'
+import { CachebackError } from '../errors.js'
+
+/** The directive's arguments for one field, defaults applied. Times in seconds. */
+export interface FieldPolicy {
+  coordinate: string
+  lifetime: number
+  ttl: number
+  fetchOnMiss: boolean
+  refreshTimeout: number
+  scope: 'PUBLIC' | 'PRIVATE'
+  keyArgs?: string[]
+  keyFields?: string[]
+  queue?: string
+}
+
+const DIRECTIVE = 'cacheback'
+const KNOWN_ARGS = new Set(['lifetime', 'ttl', 'fetchOnMiss', 'refreshTimeout', 'scope', 'keyArgs', 'keyFields', 'queue'])
+
+function schemaError(coordinate: string, message: string): CachebackError {
+  return new CachebackError('E_SCHEMA', `@cacheback on ${coordinate}: ${message}`, { coordinate })
+}
+
+/** The directive arguments on a field or type, or undefined when it has none. */
+function directiveArgs(schema: GraphQLSchema, node: Parameters<typeof getDirective>[1], coordinate: string): Record<string, unknown> | undefined {
+  const found = getDirective(schema, node, DIRECTIVE)
+  if (!found || found.length === 0) return undefined
+  if (found.length > 1) throw schemaError(coordinate, 'the directive is given more than once')
+  const args = found[0]
+  for (const name of Object.keys(args)) if (!KNOWN_ARGS.has(name)) throw schemaError(coordinate, `unknown argument "${name}"`)
+  return args
+}
+
+/**
+ * The policy of `typeName.fieldName`: the field's own directive, else its
+ * type's, else undefined (not cached). Throws `E_SCHEMA` for bad cases.
+ */
+export function fieldPolicy(
+  schema: GraphQLSchema,
+  type: GraphQLObjectType,
+  fieldName: string,
+  field: GraphQLFieldConfig<unknown, unknown>,
+  hasScopeFunction: boolean,
+): FieldPolicy | undefined {
+  const coordinate = `${type.name}.${fieldName}`
+  const args = directiveArgs(schema, field, coordinate) ?? directiveArgs(schema, type, type.name)
+  if (!args) return undefined
+  const rootKind = type === schema.getMutationType() ? 'Mutation' : type === schema.getSubscriptionType() ? 'Subscription' : undefined
+  if (rootKind) throw schemaError(coordinate, `${rootKind} fields are never cached`)
+  const policy: FieldPolicy = {
+    coordinate,
+    lifetime: (args.lifetime as number | undefined) ?? 600,
+    ttl: (args.ttl as number | undefined) ?? 2_592_000,
+    fetchOnMiss: (args.fetchOnMiss as boolean | undefined) ?? true,
+    refreshTimeout: (args.refreshTimeout as number | undefined) ?? 60,
+    scope: (args.scope as 'PUBLIC' | 'PRIVATE' | undefined) ?? 'PUBLIC',
+    keyArgs: args.keyArgs as string[] | undefined,
+    keyFields: args.keyFields as string[] | undefined,
+    queue: args.queue as string | undefined,
+  }
+  checkPolicy(policy, type, field, hasScopeFunction)
+  return policy
+}
+
+function checkPolicy(policy: FieldPolicy, type: GraphQLObjectType, field: GraphQLFieldConfig<unknown, unknown>, hasScopeFunction: boolean): void {
+  const { coordinate } = policy
+  for (const name of ['lifetime', 'ttl', 'refreshTimeout'] as const) {
+    const value = policy[name]
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw schemaError(coordinate, `${name} must be a positive number of seconds, got ${String(value)}`)
+  }
+  if (policy.ttl < policy.lifetime) throw schemaError(coordinate, `ttl (${policy.ttl}) must not be shorter than lifetime (${policy.lifetime})`)
+  if (!policy.fetchOnMiss && isNonNullType(field.type)) {
+    throw schemaError(coordinate, `fetchOnMiss: false needs a nullable field (a miss returns null), but the type is ${String(field.type)}`)
+  }
+  if (policy.scope === 'PRIVATE' && !hasScopeFunction) {
+    throw schemaError(coordinate, 'scope: PRIVATE needs a `scope` function in cachebackDirective({ scope }) to key values by user')
+  }
+  const argNames = new Set(Object.keys(field.args ?? {}))
+  for (const name of policy.keyArgs ?? []) {
+    if (!argNames.has(name)) throw schemaError(coordinate, `keyArgs names "${name}", which is not an argument of the field (arguments: ${[...argNames].join(', ') || 'none'})`)
+  }
+  const fieldNames = new Set(Object.keys(type.getFields()))
+  for (const name of policy.keyFields ?? []) {
+    if (!fieldNames.has(name)) throw schemaError(coordinate, `keyFields names "${name}", which is not a field of ${type.name}`)
+  }
+}

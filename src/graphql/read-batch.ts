@@ -1,0 +1,115 @@
+/**
+ * Per-operation reads of cached fields. Every field read in one tick of
+ * execution (one execution level: the 100 items of a list, say) is answered
+ * by one `getMany`; a key seen twice in one operation is read and fetched
+ * once. What was served is recorded for the response's extensions.
+ */
+import type { Cacheback, ReadResult } from '../cacheback.js'
+import { storeErrorEvent } from '../events.js'
+import type { ResolverJobArgs } from './field-keys.js'
+import type { ResolverJob } from './resolver-jobs.js'
+
+/** One stale field served, as reported in `extensions.cacheback.staleFields`. */
+export interface StaleField {
+  path: (string | number)[]
+  coordinate: string
+  age: number
+  lifetime: number
+  refresh: 'dispatched' | 'in-flight' | 'failed'
+}
+
+/** What one operation read from the cache. */
+export interface OperationReads {
+  hit: number
+  stale: number
+  miss: number
+  staleFields: StaleField[]
+}
+
+interface PendingRead {
+  job: ResolverJob
+  key: string
+  args: ResolverJobArgs
+  resolve: (result: ReadResult<unknown>) => void
+  reject: (error: unknown) => void
+}
+
+/** The cache reads of one operation on one cache. */
+class ReadBatch {
+  private readonly memo = new Map<string, Promise<ReadResult<unknown>>>()
+  private queue: PendingRead[] = []
+
+  constructor(private readonly cache: Cacheback) {}
+
+  read(job: ResolverJob, key: string, args: ResolverJobArgs): Promise<ReadResult<unknown>> {
+    let result = this.memo.get(key)
+    if (!result) {
+      result = new Promise((resolve, reject) => {
+        if (this.queue.length === 0) scheduleAfterTick(() => void this.flush())
+        this.queue.push({ job, key, args, resolve, reject })
+      })
+      this.memo.set(key, result)
+    }
+    return result
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue
+    this.queue = []
+    let stored: (Uint8Array | undefined)[]
+    try {
+      stored = await this.cache.store.getMany(batch.map((read) => read.key))
+    } catch (error) {
+      this.cache.emit(storeErrorEvent(error, batch[0].job.name, batch[0].key))
+      stored = batch.map(() => undefined)
+    }
+    batch.forEach((read, i) => {
+      const entry = this.cache.decode(read.job.name, read.key, stored[i])
+      this.cache.resolve(read.job, read.key, read.args, entry).then(read.resolve, read.reject)
+    })
+  }
+}
+
+/** Runs `fn` after the current tick's resolvers have been called (DataLoader's timing). */
+function scheduleAfterTick(fn: () => void): void {
+  void Promise.resolve().then(() => process.nextTick(fn))
+}
+
+interface OperationState extends OperationReads {
+  batches: Map<Cacheback, ReadBatch>
+}
+
+const states = new WeakMap<object, OperationState>()
+
+function stateOf(context: unknown): OperationState {
+  const fresh = (): OperationState => ({ hit: 0, stale: 0, miss: 0, staleFields: [], batches: new Map() })
+  if (typeof context !== 'object' || context === null) return fresh()
+  let state = states.get(context)
+  if (!state) states.set(context, (state = fresh()))
+  return state
+}
+
+/** Reads one field through the operation's batch (the context object identifies the operation). */
+export function readField(context: unknown, cache: Cacheback, job: ResolverJob, key: string, args: ResolverJobArgs): Promise<ReadResult<unknown>> {
+  const state = stateOf(context)
+  let batch = state.batches.get(cache)
+  if (!batch) state.batches.set(cache, (batch = new ReadBatch(cache)))
+  return batch.read(job, key, args)
+}
+
+/** Records a served field for the extensions. */
+export function recordField(context: unknown, result: ReadResult<unknown>, path: (string | number)[], coordinate: string): void {
+  const state = stateOf(context)
+  state[result.status]++
+  if (result.status === 'stale') {
+    state.staleFields.push({ path, coordinate, age: Math.round(result.age ?? 0), lifetime: result.lifetime, refresh: result.refresh ?? 'in-flight' })
+  }
+}
+
+/** What the operation with this context read, or undefined when it read no cached field. */
+export function operationReads(context: unknown): OperationReads | undefined {
+  if (typeof context !== 'object' || context === null) return undefined
+  const state = states.get(context)
+  if (!state || state.hit + state.stale + state.miss === 0) return undefined
+  return { hit: state.hit, stale: state.stale, miss: state.miss, staleFields: state.staleFields }
+}

@@ -1,0 +1,125 @@
+/**
+ * Resolver jobs: one `Job` per cached field coordinate. A refresh re-runs the
+ * original resolver with the stored parent and args, a context from the
+ * `context({ coordinate, scope })` factory (never a live request's), and a
+ * minimal `info`.
+ */
+import { MapperKind, mapSchema } from '@graphql-tools/utils'
+import {
+  type GraphQLFieldConfig,
+  type GraphQLFieldResolver,
+  type GraphQLObjectType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  defaultFieldResolver,
+} from 'graphql'
+import type { Cacheback } from '../cacheback.js'
+import type { CachebackError } from '../errors.js'
+import { Job } from '../job.js'
+import { type ResolverJobArgs, fieldKeyParts } from './field-keys.js'
+import { type FieldPolicy, fieldPolicy } from './field-policy.js'
+
+/** Builds the context a refresh runs with. @default () => ({}) */
+export type RefreshContextFactory = (input: { coordinate: string; scope: string | undefined }) => object | Promise<object>
+
+/** What the transformer leaves on a wrapped field, for workers to find. */
+export interface CachedFieldExtension {
+  policy: FieldPolicy
+  resolve: GraphQLFieldResolver<unknown, unknown>
+}
+
+/** Job name of a field coordinate. */
+export function jobNameOf(coordinate: string): string {
+  return `graphql:${coordinate}`
+}
+
+/** One cached field. */
+export class ResolverJob extends Job<ResolverJobArgs, unknown> {
+  constructor(
+    readonly policy: FieldPolicy,
+    private readonly original: GraphQLFieldResolver<unknown, unknown>,
+    private readonly info: () => GraphQLResolveInfo,
+    private readonly context: RefreshContextFactory,
+    cache: Cacheback,
+  ) {
+    super({ name: jobNameOf(policy.coordinate), cache, lifetime: policy.lifetime, ttl: policy.ttl, refreshTimeout: policy.refreshTimeout, fetchOnMiss: policy.fetchOnMiss })
+  }
+
+  override key(...args: ResolverJobArgs): string {
+    return this.cache.keyFor(this.name, fieldKeyParts(this.policy, args))
+  }
+
+  /** The refresh: the original resolver, with a factory context. */
+  async fetch(parent: unknown, args: Record<string, unknown>, scope: string | null): Promise<unknown> {
+    const context = await this.context({ coordinate: this.policy.coordinate, scope: scope ?? undefined })
+    return this.original(parent, args, context, this.info())
+  }
+
+  /** A value the store would change is served uncached (already reported as store-error). */
+  override unstorable(_error: CachebackError, value: unknown): unknown {
+    return value
+  }
+
+  /** A view of this job whose fetch is the live resolver call of one request. */
+  live(fetch: () => unknown): ResolverJob {
+    const view = Object.create(this) as ResolverJob
+    view.fetch = async () => fetch()
+    // The view must never be registered: refreshes run the job, not a request's resolver call.
+    Object.defineProperty(view, 'cache', { value: this.cache })
+    return view
+  }
+}
+
+/** The `info` a refresh gets: field name, parent and return type, schema, path. */
+export function refreshInfo(schema: GraphQLSchema, typeName: string, fieldName: string): GraphQLResolveInfo {
+  const parentType = schema.getType(typeName) as GraphQLObjectType
+  const field = parentType.getFields()[fieldName]
+  return {
+    fieldName,
+    fieldNodes: [],
+    returnType: field.type,
+    parentType,
+    path: { prev: undefined, key: fieldName, typename: typeName },
+    schema,
+    fragments: {},
+    rootValue: undefined,
+    operation: undefined as never,
+    variableValues: {},
+  } as GraphQLResolveInfo
+}
+
+/** Visits every cached field: (type, field name, field config, policy, original resolver). */
+export function forEachCachedField(
+  schema: GraphQLSchema,
+  hasScopeFunction: boolean,
+  visit: (type: GraphQLObjectType, fieldName: string, config: GraphQLFieldConfig<unknown, unknown>, found: CachedFieldExtension) => GraphQLFieldConfig<unknown, unknown> | void,
+): GraphQLSchema {
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => {
+      const type = schema.getType(typeName) as GraphQLObjectType
+      const existing = config.extensions?.cacheback as CachedFieldExtension | undefined
+      const policy = existing?.policy ?? fieldPolicy(schema, type, fieldName, config, hasScopeFunction)
+      if (!policy) return config
+      return visit(type, fieldName, config, existing ?? { policy, resolve: config.resolve ?? defaultFieldResolver }) ?? config
+    },
+  })
+}
+
+/** Options of `resolverJobs`. */
+export interface ResolverJobsOptions {
+  cache: Cacheback
+  /** Context factory for refreshes. @default () => ({}) */
+  context?: RefreshContextFactory
+}
+
+/** The resolver jobs of every cached field of a schema (transformed or not), registered with the cache. */
+export function resolverJobs(schema: GraphQLSchema, options: ResolverJobsOptions): ResolverJob[] {
+  const jobs: ResolverJob[] = []
+  const context = options.context ?? (() => ({}))
+  forEachCachedField(schema, true, (type, fieldName, _config, found) => {
+    const job = new ResolverJob(found.policy, found.resolve, () => refreshInfo(schema, type.name, fieldName), context, options.cache)
+    options.cache.register(job)
+    jobs.push(job)
+  })
+  return jobs
+}

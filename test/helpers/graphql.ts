@@ -1,0 +1,89 @@
+/**
+ * A small schema in the spirit of the reference design (users and their
+ * tweets), with resolvers that count their calls, served by a real
+ * ApolloServer with the cacheback directive and plugin.
+ */
+import { ApolloServer } from '@apollo/server'
+import { makeExecutableSchema } from '@graphql-tools/schema'
+import type { GraphQLSchema } from 'graphql'
+import { type Cacheback, cachebackApolloPlugin, cachebackDirective } from '../../src/index.js'
+
+export const typeDefs = /* GraphQL */ `
+  type Query {
+    user(id: ID!): User
+    users(count: Int!): [User!]!
+    me: Profile
+    search(q: String!, page: Int): [String!]! @cacheback(lifetime: 10, keyArgs: ["q"])
+  }
+  type User {
+    id: ID!
+    name: String!
+    tweets(limit: Int = 2): [Tweet!]! @cacheback(lifetime: 10)
+  }
+  type Tweet {
+    id: ID!
+    text: String!
+  }
+  type Profile {
+    id: ID!
+    email: String @cacheback(lifetime: 10, scope: PRIVATE)
+  }
+`
+
+export interface Upstream {
+  version: number
+  calls: Record<string, number>
+}
+
+export function createUpstream(): Upstream {
+  return { version: 1, calls: {} }
+}
+
+export interface AppContext {
+  userId?: string
+}
+
+export function resolvers(upstream: Upstream) {
+  const count = (name: string) => (upstream.calls[name] = (upstream.calls[name] ?? 0) + 1)
+  return {
+    Query: {
+      user: (_: unknown, { id }: { id: string }) => ({ id, name: `user ${id}` }),
+      users: (_: unknown, { count: n }: { count: number }) => Array.from({ length: n }, (_, i) => ({ id: String(i), name: `user ${i}` })),
+      me: (_: unknown, __: unknown, ctx: AppContext) => (ctx.userId ? { id: ctx.userId } : null),
+      search: (_: unknown, { q }: { q: string }) => (count('search'), [`${q}#${upstream.version}`]),
+    },
+    User: {
+      tweets: (user: { id: string }, { limit }: { limit: number }) => {
+        count('tweets')
+        return Array.from({ length: limit }, (_, i) => ({ id: `${user.id}-${i}`, text: `tweet ${i} of ${user.id} v${upstream.version}` }))
+      },
+    },
+    Profile: {
+      email: (profile: { id: string }, _: unknown, ctx: { scope?: string }) => {
+        count('email')
+        return `${profile.id}@example.com v${upstream.version}${ctx.scope ? ` via ${ctx.scope}` : ''}`
+      },
+    },
+  }
+}
+
+/** The untransformed schema (directive in the SDL). */
+export function baseSchema(upstream: Upstream, directiveTypeDefs: string): GraphQLSchema {
+  return makeExecutableSchema({ typeDefs: [directiveTypeDefs, typeDefs], resolvers: resolvers(upstream) })
+}
+
+/** A started ApolloServer over the transformed schema. */
+export async function createServer(cache: Cacheback, upstream: Upstream) {
+  const directive = cachebackDirective({ cache, scope: (ctx: AppContext) => ctx.userId, context: ({ scope }) => ({ scope }) })
+  const schema = directive.transformer(baseSchema(upstream, directive.typeDefs))
+  const server = new ApolloServer<AppContext>({ schema, plugins: [cachebackApolloPlugin()] })
+  await server.start()
+  return { server, schema }
+}
+
+/** Runs one operation and returns its single result (data, errors, extensions). */
+export async function run(server: ApolloServer<AppContext>, query: string, context: AppContext = {}, variables?: Record<string, unknown>) {
+  const response = await server.executeOperation({ query, variables }, { contextValue: { ...context } })
+  if (response.body.kind !== 'single') throw new Error('expected a single result')
+  return response.body.singleResult as { data?: any; errors?: any[]; extensions?: any }
+}

@@ -296,8 +296,12 @@ export class Cacheback implements RefreshRunner {
       this.emit(entryEvent('refresh-dispatched', job.name, key, { via: this.refresher.name }))
       return 'dispatched'
     } catch (error) {
+      if (isCachebackError(error, 'E_PAYLOAD_TOO_LARGE') || isCachebackError(error, 'E_INVALID_PAYLOAD')) {
+        // Refused for these arguments, not a passing outage: a failed refresh (stale-if-error, retried after refreshTimeout).
+        this.emit(entryEvent('refresh-failed', job.name, key, { error }))
+        return 'failed'
+      }
       this.emit(storeErrorEvent(error, job.name, key))
-      if (isCachebackError(error, 'E_PAYLOAD_TOO_LARGE') || isCachebackError(error, 'E_INVALID_PAYLOAD')) return 'failed'
       return this.refreshHere(request)
     }
   }
@@ -317,7 +321,7 @@ export class Cacheback implements RefreshRunner {
     const job = this.findJob(request.job)
     try {
       if (!job) {
-        throw new CachebackError('E_UNKNOWN_JOB', `No job named "${request.job}" is registered with this cache (key ${request.key})`, { job: request.job, key: request.key })
+        throw unknownJobError(request)
       }
       const key = job.key(...request.args)
       if (key !== request.key) {
@@ -331,4 +335,13 @@ export class Cacheback implements RefreshRunner {
     this.emit(entryEvent('refresh-succeeded', request.job, request.key))
     await this.store.releaseLock(lockKeyOf(request.key), request.token).catch((error) => this.emit(storeErrorEvent(error, request.job, request.key)))
   }
+}
+
+/** The error for a refresh naming a job (or GraphQL field) this cache does not know. */
+function unknownJobError(request: RefreshRequest): CachebackError {
+  if (request.job.startsWith('graphql:')) {
+    const coordinate = request.job.slice('graphql:'.length)
+    return new CachebackError('E_UNKNOWN_COORDINATE', `No cached field ${coordinate} in this worker's schema (is the worker's schema the server's, with @cacheback on ${coordinate}?)`, { job: request.job, key: request.key, coordinate })
+  }
+  return new CachebackError('E_UNKNOWN_JOB', `No job named "${request.job}" is registered with this cache (key ${request.key}); pass it in createRefreshWorker({ jobs })`, { job: request.job, key: request.key })
 }

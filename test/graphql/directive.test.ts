@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ENGINE_KINDS, type EngineSetup, createEngineSetup } from '../helpers/engine.js'
-import { type Upstream, createServer, createUpstream, run } from '../helpers/graphql.js'
+import { type Upstream, createServer, createUpstream, refreshContext, run } from '../helpers/graphql.js'
 
 const TWEETS = /* GraphQL */ `
   query Tweets($id: ID!) {
@@ -30,7 +30,7 @@ describe.each(ENGINE_KINDS)('@cacheback on %s', (kind) => {
 
   it('serves the second query from cache, then stale with metadata, then the refreshed value', async () => {
     const { server, schema } = await createServer(setup.process(), upstream)
-    await setup.startWorker([], { schema, context: ({ scope }) => ({ scope }) })
+    await setup.startWorker([], { schema, context: refreshContext })
 
     const first = await run(server, TWEETS, {}, { id: '1' })
     expect(first.errors).toBeUndefined()
@@ -82,16 +82,17 @@ describe.each(ENGINE_KINDS)('@cacheback on %s', (kind) => {
     await server.stop()
   })
 
-  it('keeps PRIVATE values apart by scope and bypasses the cache without one', async () => {
-    const { server } = await createServer(setup.process(), upstream)
-    const ann = await run(server, '{ me { email } }', { userId: 'ann' })
-    const bob = await run(server, '{ me { email } }', { userId: 'bob' })
-    expect(ann.data.me.email).toBe('ann@example.com v1')
-    expect(bob.data.me.email).toBe('bob@example.com v1')
-    expect((await run(server, '{ me { email } }', { userId: 'ann' })).data.me.email).toBe('ann@example.com v1')
-    expect(upstream.calls.email).toBe(2)
-    // Profile ids are the user ids here, so the parent identity alone would collide
-    // if the scope were not part of the key; make that explicit with a shared parent.
+  it('fetchOnMiss: false on a nullable field gives null on a miss and dispatches a refresh', async () => {
+    const { server, schema } = await createServer(setup.process(), upstream)
+    await setup.startWorker([], { schema, context: refreshContext })
+    const first = await run(server, '{ user(id: "3") { id lazyBio } }')
+    expect(first.data.user.lazyBio).toBeNull()
+    expect(first.extensions?.cacheback).toMatchObject({ miss: 1 })
+    await setup.refreshed(1)
+    const second = await run(server, '{ user(id: "3") { lazyBio } }')
+    expect(second.data.user.lazyBio).toBe('bio of 3')
+    expect(second.extensions?.cacheback).toMatchObject({ hit: 1 })
+    expect(upstream.calls.lazyBio).toBe(1)
     await server.stop()
   })
 })

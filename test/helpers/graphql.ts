@@ -13,12 +13,14 @@ export const typeDefs = /* GraphQL */ `
     user(id: ID!): User
     users(count: Int!): [User!]!
     me: Profile
+    myNotes: [String!] @cacheback(lifetime: 10, scope: PRIVATE)
     search(q: String!, page: Int): [String!]! @cacheback(lifetime: 10, keyArgs: ["q"])
   }
   type User {
     id: ID!
     name: String!
     tweets(limit: Int = 2): [Tweet!]! @cacheback(lifetime: 10)
+    lazyBio: String @cacheback(lifetime: 10, fetchOnMiss: false)
   }
   type Tweet {
     id: ID!
@@ -50,22 +52,27 @@ export function resolvers(upstream: Upstream) {
       user: (_: unknown, { id }: { id: string }) => ({ id, name: `user ${id}` }),
       users: (_: unknown, { count: n }: { count: number }) => Array.from({ length: n }, (_, i) => ({ id: String(i), name: `user ${i}` })),
       me: (_: unknown, __: unknown, ctx: AppContext) => (ctx.userId ? { id: ctx.userId } : null),
+      myNotes: (_: unknown, __: unknown, ctx: AppContext) => (count('myNotes'), [`notes of ${ctx.userId} v${upstream.version}`]),
       search: (_: unknown, { q }: { q: string }) => (count('search'), [`${q}#${upstream.version}`]),
     },
     User: {
+      lazyBio: (user: { id: string }) => (count('lazyBio'), `bio of ${user.id}`),
       tweets: (user: { id: string }, { limit }: { limit: number }) => {
         count('tweets')
         return Array.from({ length: limit }, (_, i) => ({ id: `${user.id}-${i}`, text: `tweet ${i} of ${user.id} v${upstream.version}` }))
       },
     },
     Profile: {
-      email: (profile: { id: string }, _: unknown, ctx: { scope?: string }) => {
+      email: (profile: { id: string }) => {
         count('email')
-        return `${profile.id}@example.com v${upstream.version}${ctx.scope ? ` via ${ctx.scope}` : ''}`
+        return `${profile.id}@example.com v${upstream.version}`
       },
     },
   }
 }
+
+/** Refreshes run as the scope's user: the scope id is the user id. */
+export const refreshContext = ({ scope }: { scope: string | undefined }): AppContext => ({ userId: scope })
 
 /** The untransformed schema (directive in the SDL). */
 export function baseSchema(upstream: Upstream, directiveTypeDefs: string): GraphQLSchema {
@@ -74,7 +81,7 @@ export function baseSchema(upstream: Upstream, directiveTypeDefs: string): Graph
 
 /** A started ApolloServer over the transformed schema. */
 export async function createServer(cache: Cacheback, upstream: Upstream) {
-  const directive = cachebackDirective({ cache, scope: (ctx: AppContext) => ctx.userId, context: ({ scope }) => ({ scope }) })
+  const directive = cachebackDirective({ cache, scope: (ctx: AppContext) => ctx.userId, context: refreshContext })
   const schema = directive.transformer(baseSchema(upstream, directive.typeDefs))
   const server = new ApolloServer<AppContext>({ schema, plugins: [cachebackApolloPlugin()] })
   await server.start()

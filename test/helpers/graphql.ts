@@ -3,7 +3,7 @@
  * tweets), with resolvers that count their calls, served by a real
  * ApolloServer with the cacheback directive and plugin.
  */
-import { ApolloServer } from '@apollo/server'
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server'
 import { makeExecutableSchema } from '@graphql-tools/schema'
 import type { GraphQLSchema } from 'graphql'
 import { type Cacheback, cachebackApolloPlugin, cachebackDirective } from '../../src/index.js'
@@ -21,6 +21,10 @@ export const typeDefs = /* GraphQL */ `
     name: String!
     tweets(limit: Int = 2): [Tweet!]! @cacheback(lifetime: 10)
     lazyBio: String @cacheback(lifetime: 10, fetchOnMiss: false)
+    joined: Stamp @cacheback(lifetime: 10)
+  }
+  type Stamp {
+    iso: String!
   }
   type Tweet {
     id: ID!
@@ -31,6 +35,14 @@ export const typeDefs = /* GraphQL */ `
     email: String @cacheback(lifetime: 10, scope: PRIVATE)
   }
 `
+
+/** A class instance with a getter: the store round-trip would lose it. */
+export class Stamp {
+  constructor(private readonly day: number) {}
+  get iso(): string {
+    return new Date(Date.UTC(2026, 0, this.day)).toISOString()
+  }
+}
 
 export interface Upstream {
   version: number
@@ -56,6 +68,7 @@ export function resolvers(upstream: Upstream) {
       search: (_: unknown, { q }: { q: string }) => (count('search'), [`${q}#${upstream.version}`]),
     },
     User: {
+      joined: (user: { id: string }) => (count('joined'), new Stamp(Number(user.id))),
       lazyBio: (user: { id: string }) => (count('lazyBio'), `bio of ${user.id}`),
       tweets: (user: { id: string }, { limit }: { limit: number }) => {
         count('tweets')
@@ -80,11 +93,11 @@ export function baseSchema(upstream: Upstream, directiveTypeDefs: string): Graph
 }
 
 /** A started ApolloServer over the transformed schema. */
-export async function createServer(cache: Cacheback, upstream: Upstream) {
+export async function createServer(cache: Cacheback, upstream: Upstream, plugins: ApolloServerPlugin<AppContext>[] = [], start = true) {
   const directive = cachebackDirective({ cache, scope: (ctx: AppContext) => ctx.userId, context: refreshContext })
   const schema = directive.transformer(baseSchema(upstream, directive.typeDefs))
-  const server = new ApolloServer<AppContext>({ schema, plugins: [cachebackApolloPlugin()] })
-  await server.start()
+  const server = new ApolloServer<AppContext>({ schema, plugins: [cachebackApolloPlugin(), ...plugins] })
+  if (start) await server.start()
   return { server, schema }
 }
 

@@ -64,6 +64,7 @@ export class Cacheback implements RefreshRunner {
   readonly now: () => number
   readonly maxValueBytes: number
   private readonly listener?: EventListener
+  private readonly extraListeners = new Set<EventListener>()
   private readonly registry = new JobRegistry()
   private readonly flights = new Map<string, Promise<unknown>>()
   private readonly pending = new Set<Promise<unknown>>()
@@ -96,13 +97,16 @@ export class Cacheback implements RefreshRunner {
     }
   }
 
+  /** Adds an event listener besides `onEvent`; returns a function that removes it. */
+  addListener(listener: EventListener): () => void {
+    this.extraListeners.add(listener)
+    return () => void this.extraListeners.delete(listener)
+  }
+
   /** Reports an event; a throwing listener is ignored. */
   emit(event: CachebackEvent): void {
-    try {
-      this.listener?.(event)
-    } catch {
-      // listeners must not break reads
-    }
+    if (this.listener) safeCall(this.listener, event)
+    for (const listener of this.extraListeners) safeCall(listener, event)
   }
 
   /** Tracks background work for `drain()`. */
@@ -344,4 +348,12 @@ function unknownJobError(request: RefreshRequest): CachebackError {
     return new CachebackError('E_UNKNOWN_COORDINATE', `No cached field ${coordinate} in this worker's schema (is the worker's schema the server's, with @cacheback on ${coordinate}?)`, { job: request.job, key: request.key, coordinate })
   }
   return new CachebackError('E_UNKNOWN_JOB', `No job named "${request.job}" is registered with this cache (key ${request.key}); pass it in createRefreshWorker({ jobs })`, { job: request.job, key: request.key })
+}
+
+function safeCall(listener: EventListener, event: CachebackEvent): void {
+  try {
+    listener(event)
+  } catch {
+    // listeners must not break reads
+  }
 }

@@ -10,7 +10,7 @@ import { type Entry, decodeEntry } from './entry.js'
 import { type CachebackEvent, type EventListener, entryEvent, storeErrorEvent } from './events.js'
 import type { AnyJob } from './job.js'
 import { buildKey, lockKeyOf } from './keys.js'
-import { ageSeconds, decide } from './policy.js'
+import { ageSeconds, checkSeconds, decide } from './policy.js'
 import { InProcessRefresher } from './refresh/in-process.js'
 import type { RefreshRequest, RefreshRunner, Refresher } from './refresh/refresher.js'
 import { JobRegistry } from './registry.js'
@@ -30,7 +30,11 @@ export interface CachebackOptions {
   now?: () => number
   /** Receives hit, stale, miss, refresh-* and store-error events. */
   onEvent?: EventListener
-  /** Largest serialized value stored, in bytes; larger values are served uncached. @default 4 MiB */
+  /**
+   * Largest serialized value stored, in bytes. A larger value is refused with
+   * `E_VALUE_TOO_LARGE` and handed to the job's `unstorable` hook: a function
+   * job rejects, a GraphQL field is served uncached. @default 4 MiB
+   */
   maxValueBytes?: number
 }
 
@@ -76,6 +80,9 @@ export class Cacheback implements RefreshRunner {
     this.now = options.now ?? Date.now
     this.listener = options.onEvent
     this.maxValueBytes = options.maxValueBytes ?? 4 * 1024 * 1024
+    if (!Number.isInteger(this.maxValueBytes) || this.maxValueBytes <= 0) {
+      throw new CachebackError('E_INVALID_OPTION', `Cacheback: option "maxValueBytes" must be a positive whole number of bytes, got ${String(options.maxValueBytes)}`)
+    }
   }
 
   /** Registers a job under its name; a different job with a taken name is an error. */
@@ -286,7 +293,14 @@ export class Cacheback implements RefreshRunner {
   private async dispatch(job: AnyJob, key: string, args: unknown[]): Promise<RefreshState> {
     const token = randomUUID()
     const now = this.now()
-    const timeoutMs = job.refreshTimeout(...args) * 1000
+    let timeoutMs: number
+    try {
+      timeoutMs = checkSeconds(job.refreshTimeout(...args), 'refreshTimeout', job.name) * 1000
+    } catch (error) {
+      // Without a valid lock duration the refresh could not be deduplicated: refuse it (stale-if-error).
+      this.emit(entryEvent('refresh-failed', job.name, key, { error }))
+      return 'failed'
+    }
     const request: RefreshRequest = { job: job.name, key, args, token }
     try {
       const acquired = await this.store.acquireLock(lockKeyOf(key), { now, until: now + timeoutMs, token, ttlMs: Math.ceil(timeoutMs) })

@@ -85,10 +85,11 @@ export function decodeEntry<T>(bytes: Uint8Array, key: string): Entry<T> {
 
 /**
  * Finds the first part of `value` that would not survive the store
- * round-trip with its type: functions, symbols, promises and instances of
- * classes other than the built-ins the serializer keeps (Date, Map, Set,
- * RegExp, typed arrays). Returns a path like `value.items[2].load`, or
- * undefined when the whole value is storable.
+ * round-trip with its type: functions, symbols (as values or keys), promises,
+ * own `__proto__` keys (as `JSON.parse` makes them) and instances of classes
+ * other than the built-ins the serializer keeps (Date, Map, Set, RegExp,
+ * typed arrays). Returns a path like `value.items[2].load`, or undefined when
+ * the whole value is storable.
  */
 export function findUnstorable(value: unknown, path = 'value', seen = new Set<object>()): string | undefined {
   switch (typeof value) {
@@ -129,7 +130,11 @@ export function findUnstorable(value: unknown, path = 'value', seen = new Set<ob
     const kind = typeof (value as { then?: unknown }).then === 'function' ? 'a promise' : `an instance of ${proto?.constructor?.name ?? 'a class'}`
     return `${path} (${kind})`
   }
+  // msgpack drops symbol keys, and msgpackr renames an own "__proto__" key to "__proto_" when decoding.
+  const symbol = Object.getOwnPropertySymbols(value).find((s) => Object.prototype.propertyIsEnumerable.call(value, s))
+  if (symbol) return `${path}[${String(symbol)}] (a symbol key)`
   for (const k of Object.keys(value)) {
+    if (k === '__proto__') return `${path}.__proto__ (an own "__proto__" key)`
     const found = findUnstorable((value as Record<string, unknown>)[k], `${path}.${k}`, seen)
     if (found) return found
   }

@@ -87,7 +87,7 @@ export abstract class Job<A extends unknown[] = unknown[], T = unknown> {
 
   /** When (ms epoch) a value created at `createdAt` stops being fresh. */
   expiry(createdAt: number, ...args: A): number {
-    return createdAt + this.lifetime(...args) * 1000
+    return createdAt + checkSeconds(this.lifetime(...args), 'lifetime', this.name) * 1000
   }
 
   /** Normalizes arguments before they are keyed, fetched or queued. */

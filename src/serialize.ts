@@ -5,6 +5,7 @@
 import { CachebackError, messageOf } from './errors.js'
 import { encodeEntry, findUnstorable, pack } from './entry.js'
 import type { AnyJob } from './job.js'
+import { checkSeconds } from './policy.js'
 
 /** Encodes `value` as an entry created at `createdAt`, or throws a coded error naming the job. */
 export function encodeForStore(job: AnyJob, args: unknown[], value: unknown, createdAt: number, maxBytes: number, key: string): Buffer {
@@ -21,7 +22,12 @@ export function encodeForStore(job: AnyJob, args: unknown[], value: unknown, cre
   if (payload.length > maxBytes) {
     throw new CachebackError('E_VALUE_TOO_LARGE', `${job.name}: the value is ${payload.length} bytes serialized, over the limit of ${maxBytes} (maxValueBytes)`, { job: job.name, key })
   }
+  // Hooks may compute times per argument: a bad one is a coded error naming the job, never a broken entry.
+  const ttl = checkSeconds(job.ttl(...args), 'ttl', job.name)
   const freshUntil = job.expiry(createdAt, ...args)
-  const expiresAt = createdAt + job.ttl(...args) * 1000
+  if (typeof freshUntil !== 'number' || !Number.isFinite(freshUntil)) {
+    throw new CachebackError('E_INVALID_OPTION', `${job.name}: expiry() must return a finite ms epoch, got ${String(freshUntil)}`, { job: job.name, key })
+  }
+  const expiresAt = createdAt + ttl * 1000
   return encodeEntry({ value, createdAt, freshUntil, expiresAt }, payload)
 }

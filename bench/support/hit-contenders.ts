@@ -11,6 +11,7 @@ import { Cacheback, InProcessRefresher, RedisStore, cacheback } from '../../src/
 import { HEADER_BYTES, unpack } from '../../src/entry.js'
 import type { Profile } from './payload.js'
 import { benchClient } from './redis.js'
+import { inBatches } from './util.js'
 
 /** One contender: reads the value of id `ids[i]` through its cache. */
 export interface HitContender {
@@ -31,13 +32,6 @@ export interface HitSetup {
 
 const LIFETIME_S = 3600
 const STALE_S = 3600
-
-/** Sets `count` items at a time with `write(i)`, for prefilling. */
-async function inBatches(count: number, write: (i: number) => Promise<unknown>, batch = 500): Promise<void> {
-  for (let start = 0; start < count; start += batch) {
-    await Promise.all(Array.from({ length: Math.min(batch, count - start) }, (_, k) => write(start + k)))
-  }
-}
 
 /** `cacheback(fn)` on a `RedisStore`. Also returns the keys it wrote, for the floor. */
 export async function cachebackContender(setup: HitSetup): Promise<HitContender & { keys: string[] }> {

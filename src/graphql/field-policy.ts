@@ -4,7 +4,7 @@
  */
 import { getDirective } from '@graphql-tools/utils'
 import { type GraphQLFieldConfig, type GraphQLObjectType, type GraphQLSchema, isNonNullType } from 'graphql'
-import { CachebackError } from '../errors.js'
+import { CachebackError, messageOf } from '../errors.js'
 
 /** The directive's arguments for one field, defaults applied. Times in seconds. */
 export interface FieldPolicy {
@@ -28,7 +28,13 @@ function schemaError(coordinate: string, message: string): CachebackError {
 
 /** The directive arguments on a field or type, or undefined when it has none. */
 function directiveArgs(schema: GraphQLSchema, node: Parameters<typeof getDirective>[1], coordinate: string): Record<string, unknown> | undefined {
-  const found = getDirective(schema, node, DIRECTIVE)
+  let found: Record<string, unknown>[] | undefined
+  try {
+    found = getDirective(schema, node, DIRECTIVE)
+  } catch (cause) {
+    // Argument values of the wrong type, in a schema built without SDL validation.
+    throw new CachebackError('E_SCHEMA', `@cacheback on ${coordinate}: ${messageOf(cause)}`, { coordinate, cause })
+  }
   if (!found || found.length === 0) return undefined
   if (found.length > 1) throw schemaError(coordinate, 'the directive is given more than once')
   const args = found[0]

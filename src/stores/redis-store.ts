@@ -46,8 +46,9 @@ const releaseLock = new RedisScript(RELEASE_LOCK_LUA)
  * (keys hash to different slots).
  *
  * Errors: `E_STORE_TIMEOUT` when a call exceeds `commandTimeoutMs`,
- * `E_STORE_UNAVAILABLE` (with `cause`) for any other Redis failure; both
- * carry the `key`.
+ * `E_CORRUPT_ENTRY` when a key holds another Redis type than a string
+ * (WRONGTYPE), `E_STORE_UNAVAILABLE` (with `cause`) for any other Redis
+ * failure; all carry the `key`.
  */
 export class RedisStore implements Store {
   readonly name = 'redis'
@@ -189,6 +190,10 @@ function wholeMs(ms: number, option: string, key: string): number {
 
 function wrapError(error: unknown, op: string, subject: string, key: string, timeoutMs: number): CachebackError {
   if (error instanceof CachebackError) return error
+  if (error instanceof Error && error.message.startsWith('WRONGTYPE')) {
+    // Not an outage: something other than a string sits at one of our keys. Reads treat it as a miss; writes overwrite it.
+    return new CachebackError('E_CORRUPT_ENTRY', `Stored data at ${subject} is not a cacheback entry: the key holds another Redis type than a string (WRONGTYPE); treating it as a miss`, { key, cause: error })
+  }
   if (error instanceof Error && error.message === 'Command timed out') {
     return new CachebackError('E_STORE_TIMEOUT', `Redis ${op} of ${subject} took longer than ${timeoutMs} ms`, { key, cause: error })
   }

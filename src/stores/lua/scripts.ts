@@ -16,8 +16,12 @@ export const SET_ENTRY_LUA = `-- KEYS[1]  entry key
 -- ARGV[2]  createdAt of the new entry, ms epoch
 -- ARGV[3]  PX safety-net ttl, whole ms
 -- Returns 1 when written, 0 when the stored entry has a newer createdAt.
--- Data not in the entry format (wrong magic, version or length) is overwritten.
-local current = redis.call('GET', KEYS[1])
+-- Data not in the entry format (wrong magic, version or length, or a key of
+-- another Redis type, which GET would refuse with WRONGTYPE) is overwritten.
+local current = false
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+  current = redis.call('GET', KEYS[1])
+end
 if current and #current >= 26 and string.byte(current, 1) == 203 and string.byte(current, 2) == 1 then
   local storedCreatedAt = struct.unpack('>d', current, 3)
   if storedCreatedAt > tonumber(ARGV[2]) then
@@ -36,6 +40,9 @@ export const EXPIRE_ENTRY_LUA = `-- KEYS[1]  entry key
 -- Returns 1 when an entry is stored (freshUntil lowered to ARGV[1] when it
 -- was later), 0 when the key is missing or does not hold an entry.
 -- SETRANGE rewrites the 8 freshUntil bytes only and keeps the key's PTTL.
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then
+  return 0
+end
 local current = redis.call('GET', KEYS[1])
 if not current or #current < 26 or string.byte(current, 1) ~= 203 or string.byte(current, 2) ~= 1 then
   return 0
@@ -57,8 +64,11 @@ export const ACQUIRE_LOCK_LUA = `-- KEYS[1]  lock key
 -- ARGV[3]  token of the new holder
 -- ARGV[4]  PX safety-net ttl, whole ms
 -- The lock value is "<until>:<token>". Returns 1 when taken, 0 when another
--- holder's until is still after now.
-local current = redis.call('GET', KEYS[1])
+-- holder's until is still after now. Anything else at the key is overwritten.
+local current = false
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+  current = redis.call('GET', KEYS[1])
+end
 if current then
   local heldUntil = tonumber(string.match(current, '^([^:]+):'))
   if heldUntil and heldUntil > tonumber(ARGV[1]) then
@@ -76,6 +86,9 @@ export const RELEASE_LOCK_LUA = `-- KEYS[1]  lock key
 -- ARGV[1]  token of the holder
 -- Deletes the lock only when its value "<until>:<token>" carries ARGV[1].
 -- Returns 1 when deleted, 0 otherwise.
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then
+  return 0
+end
 local current = redis.call('GET', KEYS[1])
 if current then
   local colon = string.find(current, ':', 1, true)

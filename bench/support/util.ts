@@ -1,0 +1,26 @@
+/** Small helpers shared by scenarios. */
+
+/** Runs `write(i)` for i = 0..count-1, `batch` at a time (prefilling, invalidating). */
+export async function inBatches(count: number, write: (i: number) => Promise<unknown>, batch = 500): Promise<void> {
+  for (let start = 0; start < count; start += batch) {
+    await Promise.all(Array.from({ length: Math.min(batch, count - start) }, (_, k) => write(start + k)))
+  }
+}
+
+/** Resolves once `tick()` has been called a given number of times since `expect`. */
+export class Countdown {
+  private remaining = 0
+  private resolve: (() => void) | undefined
+
+  /** Starts counting down from `count`; the promise resolves at zero. */
+  expect(count: number): Promise<void> {
+    this.remaining = count
+    return new Promise((resolve) => {
+      this.resolve = resolve
+    })
+  }
+
+  tick(): void {
+    if (--this.remaining === 0) this.resolve?.()
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The example schema: users, their profiles and tweets, and a signed-in
+ * user's timeline, all fetched from the slow upstream. The server and the
+ * worker build it alike; the server then applies the `@cacheback`
+ * transformer, the worker re-runs its resolvers for refreshes.
+ *
+ * `Query.user` is cheap on purpose (it returns `{ id }` without calling the
+ * upstream), so the upstream is only called by the cached fields below it,
+ * and `profile` and `tweets` are fetched side by side.
+ */
+import { makeExecutableSchema } from '@graphql-tools/schema'
+import type { GraphQLSchema } from 'graphql'
+// In your project: import { cachebackTypeDefs } from 'graphql-cacheback'
+import { type RefreshContextFactory, cachebackTypeDefs } from '../src/index.js'
+import type { Lifetimes } from './settings.js'
+import type { UpstreamClient, UpstreamTweet, UpstreamUser } from './upstream.js'
+
+/** The context resolvers get: the upstream client and the signed-in user (`x-user` header). */
+export interface ExampleContext {
+  upstream: UpstreamClient
+  userId?: string
+}
+
+/** The example's SDL, with the given lifetimes in the `@cacheback` directives. */
+export function exampleTypeDefs(lifetimes: Lifetimes): string {
+  return /* GraphQL */ `
+    type Query {
+      "A user: ann, bob or cat."
+      user(id: ID!): User
+      "Latest tweets of the people the signed-in user (the x-user header) follows; null when signed out."
+      timeline(limit: Int = 3): [Tweet!] @cacheback(lifetime: ${lifetimes.tweets}, ttl: 3600, scope: PRIVATE)
+    }
+    type User {
+      id: ID!
+      "Null for an unknown user."
+      profile: Profile @cacheback(lifetime: ${lifetimes.profile}, ttl: 3600)
+      tweets(limit: Int = 3): [Tweet!]! @cacheback(lifetime: ${lifetimes.tweets}, ttl: 3600)
+    }
+    type Profile {
+      name: String!
+      bio: String!
+      followers: Int!
+    }
+    type Tweet {
+      id: ID!
+      author: ID!
+      text: String!
+      createdAt: String!
+    }
+  `
+}
+
+const resolvers = {
+  Query: {
+    user: (_: unknown, { id }: { id: string }) => ({ id }),
+    timeline: (_: unknown, { limit }: { limit: number }, { upstream, userId }: ExampleContext) =>
+      userId ? upstream.get<UpstreamTweet[]>(`/users/${encodeURIComponent(userId)}/timeline?limit=${limit}`) : null,
+  },
+  User: {
+    profile: ({ id }: { id: string }, _: unknown, { upstream }: ExampleContext) => upstream.get<Omit<UpstreamUser, 'follows'>>(`/users/${encodeURIComponent(id)}`),
+    tweets: async ({ id }: { id: string }, { limit }: { limit: number }, { upstream }: ExampleContext) =>
+      (await upstream.get<UpstreamTweet[]>(`/users/${encodeURIComponent(id)}/tweets?limit=${limit}`)) ?? [],
+  },
+}
+
+/** The untransformed schema (directive in the SDL, original resolvers). */
+export function exampleSchema(lifetimes: Lifetimes): GraphQLSchema {
+  return makeExecutableSchema({ typeDefs: [cachebackTypeDefs, exampleTypeDefs(lifetimes)], resolvers })
+}
+
+/**
+ * The context refreshes run with: never a live request's, but one built from
+ * the scope id (for the PRIVATE `timeline`, the signed-in user's id).
+ */
+export function refreshContext(upstream: UpstreamClient): RefreshContextFactory {
+  return ({ scope }): ExampleContext => ({ upstream, userId: scope })
+}

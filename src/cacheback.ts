@@ -301,7 +301,7 @@ export class Cacheback implements RefreshRunner {
       this.emit(entryEvent('refresh-failed', job.name, key, { error }))
       return 'failed'
     }
-    const request: RefreshRequest = { job: job.name, key, args, token }
+    const request: RefreshRequest = { job: job.name, key, args, token, queue: job.queue, timeoutMs }
     try {
       const acquired = await this.store.acquireLock(lockKeyOf(key), { now, until: now + timeoutMs, token, ttlMs: Math.ceil(timeoutMs) })
       if (!acquired) return 'in-flight'

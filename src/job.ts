@@ -24,6 +24,8 @@ export interface JobOptions {
   fetchOnMiss?: boolean
   /** Seconds since creation past which a stale value is refetched synchronously. @default undefined (always serve stale) */
   fetchOnStaleThreshold?: number
+  /** bee-queue queue for this job's refreshes (a worker consumes one queue). @default the refresher's queue */
+  queue?: string
 }
 
 /** A cached computation. Subclass it and implement `fetch`. */
@@ -88,6 +90,11 @@ export abstract class Job<A extends unknown[] = unknown[], T = unknown> {
   /** When (ms epoch) a value created at `createdAt` stops being fresh. */
   expiry(createdAt: number, ...args: A): number {
     return createdAt + checkSeconds(this.lifetime(...args), 'lifetime', this.name) * 1000
+  }
+
+  /** Queue this job's refreshes go to; undefined: the refresher's own. */
+  get queue(): string | undefined {
+    return this.options.queue
   }
 
   /** Normalizes arguments before they are keyed, fetched or queued. */

@@ -237,17 +237,19 @@ const rows: Row[] = [
   { area: 'directive', name: 'fetchOnMiss: false on [String]!', code: 'E_SCHEMA', message: /fetchOnMiss: false needs a nullable field .* the type is \[String\]!/, names: ['Query.list'], act: () => transform('type Query { list: [String]! @cacheback(fetchOnMiss: false) }') },
   { area: 'directive', name: 'PRIVATE without a scope function', code: 'E_SCHEMA', message: /scope: PRIVATE needs a `scope` function/, names: ['Query.a'], act: () => transform('type Query { a: String @cacheback(scope: PRIVATE) }') },
   { area: 'directive', name: 'PRIVATE on a type without a scope function', code: 'E_SCHEMA', message: /scope: PRIVATE needs a `scope` function/, names: ['Me.name'], act: () => transform('type Query { me: Me } type Me @cacheback(scope: PRIVATE) { name: String }') },
-  // Unknown arguments and wrong types: GraphQL's SDL validation rejects them when the schema is built, naming the argument.
+  // Wrong argument types pass GraphQL's SDL validation; the transformer rejects them, naming the coordinate and the argument.
+  { area: 'directive', name: 'lifetime: "ten" (String for Int)', code: 'E_SCHEMA', message: /Argument "lifetime" has invalid value "ten"/, names: ['@cacheback on Query.a', 'lifetime'], act: () => transform('type Query { a: String @cacheback(lifetime: "ten") }') },
+  { area: 'directive', name: 'lifetime: 1.5 (Float for Int)', code: 'E_SCHEMA', message: /Argument "lifetime" has invalid value 1.5/, names: ['@cacheback on Query.a', 'lifetime'], act: () => transform('type Query { a: String @cacheback(lifetime: 1.5) }') },
+  { area: 'directive', name: 'lifetime: 99999999999 (over Int)', code: 'E_SCHEMA', message: /Argument "lifetime" has invalid value 99999999999/, names: ['@cacheback on Query.a', 'lifetime'], act: () => transform('type Query { a: String @cacheback(lifetime: 99999999999) }') },
+  { area: 'directive', name: 'scope: SECRET (not a CachebackScope)', code: 'E_SCHEMA', message: /Argument "scope" has invalid value SECRET/, names: ['@cacheback on Query.a', 'scope'], act: () => transform('type Query { a: String @cacheback(scope: SECRET) }') },
+  { area: 'directive', name: 'fetchOnMiss: 1 (Int for Boolean)', code: 'E_SCHEMA', message: /Argument "fetchOnMiss" has invalid value 1/, names: ['@cacheback on Query.a', 'fetchOnMiss'], act: () => transform('type Query { a: String @cacheback(fetchOnMiss: 1) }') },
+  { area: 'directive', name: 'keyArgs: [null]', code: 'E_SCHEMA', message: /Argument "keyArgs" has invalid value \[null\]/, names: ['@cacheback on Query.a', 'keyArgs'], act: () => transform('type Query { a(x: Int): String @cacheback(keyArgs: [null]) }') },
+  { area: 'directive', name: 'wrong type on the type-level directive', code: 'E_SCHEMA', message: /Argument "ttl" has invalid value "long"/, names: ['@cacheback on Me', 'ttl'], act: () => transform('type Query { me: Me } type Me @cacheback(ttl: "long") { name: String }') },
+  // Unknown arguments and a repeated directive: GraphQL's SDL validation rejects them when the schema is built, naming them.
   { area: 'schema build', name: 'unknown argument maxAge', code: null, message: /Unknown argument "maxAge" on directive "@cacheback"/, names: ['maxAge'], act: () => transform('type Query { a: String @cacheback(maxAge: 5) }') },
-  { area: 'schema build', name: 'lifetime: "ten" (String for Int)', code: null, message: /Argument "lifetime" has invalid value "ten"/, names: ['lifetime'], act: () => transform('type Query { a: String @cacheback(lifetime: "ten") }') },
-  { area: 'schema build', name: 'lifetime: 1.5 (Float for Int)', code: null, message: /Argument "lifetime" has invalid value 1.5/, names: ['lifetime'], act: () => transform('type Query { a: String @cacheback(lifetime: 1.5) }') },
-  { area: 'schema build', name: 'scope: SECRET (not a CachebackScope)', code: null, message: /Argument "scope" has invalid value SECRET/, names: ['scope'], act: () => transform('type Query { a: String @cacheback(scope: SECRET) }') },
-  { area: 'schema build', name: 'fetchOnMiss: 1 (Int for Boolean)', code: null, message: /Argument "fetchOnMiss" has invalid value 1/, names: ['fetchOnMiss'], act: () => transform('type Query { a: String @cacheback(fetchOnMiss: 1) }') },
-  { area: 'schema build', name: 'keyArgs: [null]', code: null, message: /Argument "keyArgs" has invalid value \[null\]/, names: ['keyArgs'], act: () => transform('type Query { a(x: Int): String @cacheback(keyArgs: [null]) }') },
   { area: 'schema build', name: 'the directive twice on one field', code: null, message: /The directive "@cacheback" can only be used once at this location/, names: ['@cacheback'], act: () => transform('type Query { a: String @cacheback @cacheback(lifetime: 5) }') },
-  // The same mistakes in a schema built without SDL validation reach the transformer, which names the coordinate too.
+  // A schema built without SDL validation reaches the transformer, which rejects unknown arguments itself.
   { area: 'directive', name: 'unknown argument, SDL not validated', code: 'E_SCHEMA', message: /unknown argument "maxAge"/, names: ['@cacheback on Query.a', 'maxAge'], act: () => transform('type Query { a: String @cacheback(maxAge: 5) }', { assumeValidSDL: true }) },
-  { area: 'directive', name: 'lifetime: "ten", SDL not validated', code: 'E_SCHEMA', message: /Argument "lifetime" has invalid value "ten"/, names: ['@cacheback on Query.a', 'lifetime'], act: () => transform('type Query { a: String @cacheback(lifetime: "ten") }', { assumeValidSDL: true }) },
 
   // The JS API: options, names, values.
   { area: 'JS API', name: 'lifetime: -1', code: 'E_INVALID_OPTION', message: /option "lifetime" must be a positive number of seconds, got -1/, names: ['timed'], act: async () => ({ error: await caught(() => cacheback(async () => 1, { name: 'timed', lifetime: -1, cache: ctx.cache })) }) },
@@ -434,7 +436,7 @@ const rows: Row[] = [
   },
   { area: 'stored data', name: 'valid header, garbage payload', code: 'E_CORRUPT_ENTRY', message: /cannot be decoded: Data read, but end of buffer not reached/, names: [(c) => c.values.job.key('garbage')], act: () => readOver('garbage', (key) => ctx.admin.set(key, Buffer.concat([entryBytes().subarray(0, 26), Buffer.from('garbage payload!')]))) },
   { area: 'stored data', name: 'valid header, truncated payload', code: 'E_CORRUPT_ENTRY', message: /cannot be decoded/, names: [(c) => c.values.job.key('cut')], act: () => readOver('cut', (key) => ctx.admin.set(key, entryBytes({ id: 'x', list: [1, 2, 3, 'four'] }).subarray(0, 34))) },
-  { area: 'stored data', name: 'a Redis hash at the key (WRONGTYPE)', code: 'E_CORRUPT_ENTRY', message: /holds a hash, not a cacheback entry/, names: [(c) => c.values.job.key('hash')], act: () => readOver('hash', (key) => ctx.admin.hset(key, 'field', 'not ours')) },
+  { area: 'stored data', name: 'a Redis hash at the key (WRONGTYPE)', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry: the key holds another Redis type than a string \(WRONGTYPE\)/, names: [(c) => c.values.job.key('hash')], act: () => readOver('hash', (key) => ctx.admin.hset(key, 'field', 'not ours')) },
   {
     area: 'stored data',
     name: 'peek of corrupt data: a miss, reported, left as it is',
@@ -473,7 +475,8 @@ const rows: Row[] = [
   { area: 'queue payload', name: 'unknown job', code: 'E_UNKNOWN_JOB', message: /No job named "ghostJob" is registered with this cache/, names: ['ghostJob', 'ghost-key'], act: () => workerRejects(() => ctx.rogue.dispatch({ job: 'ghostJob', key: 'ghost-key', args: ['x'], token: 't' })) },
   { area: 'queue payload', name: 'unknown coordinate', code: 'E_UNKNOWN_COORDINATE', message: /No cached field Query\.nope in this worker's schema/, names: ['Query.nope'], act: () => workerRejects(() => ctx.rogue.dispatch({ job: 'graphql:Query.nope', key: 'nope-key', args: [null, {}, null], token: 't' })) },
   { area: 'queue payload', name: 'data is a string', code: 'E_INVALID_PAYLOAD', message: /Malformed refresh payload \(queue job \d+\): not an object/, names: ['queue job'], act: () => enqueueRaw('refresh everything') },
-  { area: 'queue payload', name: 'data is null', code: 'E_INVALID_PAYLOAD', message: /Malformed refresh payload \(queue job \d+\): not an object/, names: ['queue job'], act: () => enqueueRaw(null) },
+  { area: 'queue payload', name: 'data is a number', code: 'E_INVALID_PAYLOAD', message: /Malformed refresh payload \(queue job \d+\): not an object/, names: ['queue job'], act: () => enqueueRaw(42) },
+  { area: 'queue payload', name: 'data is an empty object', code: 'E_INVALID_PAYLOAD', message: /Malformed refresh payload \(queue job \d+\): unknown format version undefined/, names: ['queue job'], act: () => enqueueRaw({}) },
   { area: 'queue payload', name: 'unknown format version', code: 'E_INVALID_PAYLOAD', message: /unknown format version 99/, names: ['"values"', (c) => c.seededKey], act: () => enqueueRaw(payload({ v: 99 })) },
   { area: 'queue payload', name: 'no job name', code: 'E_INVALID_PAYLOAD', message: /missing job name/, names: [(c) => c.seededKey], act: () => enqueueRaw(payload({ job: undefined })) },
   { area: 'queue payload', name: 'key is not a string', code: 'E_INVALID_PAYLOAD', message: /key, token and args must be strings/, names: ['"values"'], act: () => enqueueRaw(payload({ key: 42 })) },

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `cacheback-worker --module ./worker-setup.js [--concurrency N] [--quiet]`
+ * `cacheback-worker --module ./worker-setup.js [--concurrency N] [--queue NAME] [--quiet]`
  *
  * Runs refresh workers for the setup module's cache. The module exports
  * (named, or as its default export, or as a default function returning them):
@@ -15,7 +15,7 @@ import type { Cacheback } from '../cacheback.js'
 import type { CachebackEvent } from '../events.js'
 import { type CreateRefreshWorkerOptions, createRefreshWorker } from '../worker.js'
 
-const USAGE = 'usage: cacheback-worker --module <path to worker setup module> [--concurrency N] [--quiet]'
+const USAGE = 'usage: cacheback-worker --module <path to worker setup module> [--concurrency N] [--queue NAME] [--quiet]'
 
 function fail(message: string): never {
   process.stderr.write(`cacheback-worker: ${message}\n${USAGE}\n`)
@@ -37,7 +37,7 @@ function describe(event: CachebackEvent): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { module: { type: 'string' }, concurrency: { type: 'string' }, quiet: { type: 'boolean' } } })
+  const { values } = parseArgs({ options: { module: { type: 'string' }, concurrency: { type: 'string' }, queue: { type: 'string' }, quiet: { type: 'boolean' } } })
   if (!values.module) fail('--module is required')
   const setup = await loadSetup(values.module)
   const concurrency = values.concurrency ? Number(values.concurrency) : setup.concurrency
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       if (event.type.startsWith('refresh-') || event.type === 'store-error') process.stdout.write(`${describe(event)}\n`)
     })
   }
-  const worker = createRefreshWorker({ ...setup, concurrency })
+  const worker = createRefreshWorker({ ...setup, concurrency, queue: values.queue ?? setup.queue })
   await worker.ready()
   process.stdout.write(`[cacheback-worker] ready: queue "${worker.queue.name}", concurrency ${concurrency ?? 4}\n`)
   let stopping = false

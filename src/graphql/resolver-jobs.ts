@@ -42,7 +42,7 @@ export class ResolverJob extends Job<ResolverJobArgs, unknown> {
     private readonly context: RefreshContextFactory,
     cache: Cacheback,
   ) {
-    super({ name: jobNameOf(policy.coordinate), cache, lifetime: policy.lifetime, ttl: policy.ttl, refreshTimeout: policy.refreshTimeout, fetchOnMiss: policy.fetchOnMiss })
+    super({ name: jobNameOf(policy.coordinate), cache, lifetime: policy.lifetime, ttl: policy.ttl, refreshTimeout: policy.refreshTimeout, fetchOnMiss: policy.fetchOnMiss, queue: policy.queue })
   }
 
   override key(...args: ResolverJobArgs): string {

@@ -33,7 +33,7 @@ directive @cacheback(
   keyArgs: [String!]
   "Fields of the parent that identify it. Default: id when the parent has one, else the whole parent."
   keyFields: [String!]
-  "bee-queue queue name for this field's refreshes (informational in this version; the cache's refresher decides)."
+  "bee-queue queue for this field's refreshes; a worker started with that queue runs them. Default: the refresher's queue."
   queue: String
 ) on FIELD_DEFINITION | OBJECT
 `

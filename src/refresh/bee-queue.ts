@@ -40,7 +40,7 @@ export class BeeQueueRefresher implements Refresher {
   readonly prefix: string
   readonly maxPayloadBytes: number
   private readonly dispatchTimeoutMs: number
-  private queue?: Queue
+  private readonly queues = new Map<string, Queue>()
 
   constructor(options: BeeQueueRefresherOptions = {}) {
     if (options.redis !== undefined && typeof options.redis === 'object' && typeof (options.redis as { sendCommand?: unknown }).sendCommand === 'function') {
@@ -53,18 +53,23 @@ export class BeeQueueRefresher implements Refresher {
     this.dispatchTimeoutMs = options.dispatchTimeoutMs ?? 1000
   }
 
-  private producer(): Queue {
-    if (!this.queue) {
-      this.queue = new Queue(this.queueName, queueSettings(this.redis, this.prefix, { isWorker: false, getEvents: false, sendEvents: false }))
+  private producer(name: string): Queue {
+    let queue = this.queues.get(name)
+    if (!queue) {
+      queue = new Queue(name, queueSettings(this.redis, this.prefix, { isWorker: false, getEvents: false, sendEvents: false }))
       // Connection errors surface on the dispatch that hits them; keep them off the process.
-      this.queue.on('error', () => undefined)
+      queue.on('error', () => undefined)
+      this.queues.set(name, queue)
     }
-    return this.queue
+    return queue
   }
 
   async dispatch(request: RefreshRequest): Promise<void> {
     const payload = encodePayload(request, this.maxPayloadBytes)
-    const save = this.producer().createJob(payload).setId(jobIdOf(request.key)).save()
+    const job = this.producer(request.queue ?? this.queueName).createJob(payload).setId(jobIdOf(request.key))
+    // A worker gives the refresh up after refreshTimeout; the lock keeps others off until then too.
+    if (request.timeoutMs !== undefined) job.timeout(Math.ceil(request.timeoutMs))
+    const save = job.save()
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -83,8 +88,8 @@ export class BeeQueueRefresher implements Refresher {
   }
 
   async close(): Promise<void> {
-    const queue = this.queue
-    this.queue = undefined
-    if (queue) await queue.close(1000).catch(() => undefined)
+    const queues = [...this.queues.values()]
+    this.queues.clear()
+    await Promise.all(queues.map((queue) => queue.close(1000).catch(() => undefined)))
   }
 }

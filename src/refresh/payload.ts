@@ -37,12 +37,16 @@ export function encodePayload(request: RefreshRequest, maxBytes: number): Refres
   return payload
 }
 
-/** Reads a payload from a queue job, or throws `E_INVALID_PAYLOAD` saying what is wrong. */
-export function decodePayload(data: unknown): RefreshRequest {
+/**
+ * Reads a payload from a queue job, or throws `E_INVALID_PAYLOAD` saying what
+ * is wrong and naming the queue job id, the job and the key when known.
+ */
+export function decodePayload(data: unknown, queueJobId?: string): RefreshRequest {
   const p = data as Partial<RefreshPayload> | null
   const job = typeof p?.job === 'string' ? p.job : undefined
-  const fail = (why: string, cause?: unknown) =>
-    new CachebackError('E_INVALID_PAYLOAD', `Malformed refresh payload${job ? ` for job "${job}"` : ''}: ${why}`, { job, key: typeof p?.key === 'string' ? p.key : undefined, cause })
+  const key = typeof p?.key === 'string' ? p.key : undefined
+  const where = `${queueJobId === undefined ? '' : ` (queue job ${queueJobId})`}${job ? ` for job "${job}"` : ''}${key ? ` at ${key}` : ''}`
+  const fail = (why: string, cause?: unknown) => new CachebackError('E_INVALID_PAYLOAD', `Malformed refresh payload${where}: ${why}`, { job, key, cause })
   if (!p || typeof p !== 'object') throw fail('not an object')
   if (p.v !== PAYLOAD_VERSION) throw fail(`unknown format version ${String(p.v)}`)
   if (!job) throw fail('missing job name')

@@ -14,6 +14,10 @@ export interface RefreshRequest {
   args: unknown[]
   /** Token of the refresh lock this refresh holds. */
   token: string
+  /** Queue to send it to (queue-based refreshers); undefined: the refresher's own. */
+  queue?: string
+  /** How long the refresh may take before it is given up, ms (its `refreshTimeout`). */
+  timeoutMs?: number
 }
 
 /** What a refresher needs from the cache that owns it. */

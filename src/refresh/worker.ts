@@ -58,7 +58,7 @@ export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker
   queue.process(options.concurrency ?? 4, async (job) => {
     let request
     try {
-      request = decodePayload(job.data)
+      request = decodePayload(job.data, String(job.id))
     } catch (error) {
       const payload = error as CachebackError
       cache.emit({ type: 'refresh-failed', job: payload.job, key: payload.key, error })

@@ -56,3 +56,35 @@ it('serves a value the store would change uncached, reporting a coded error nami
   expect(errors[0].message).toContain('an instance of Stamp')
   await server.stop()
 })
+
+it('routes a field with queue: "..." to that queue, consumed by a worker of that queue', async () => {
+  const { makeExecutableSchema } = await import('@graphql-tools/schema')
+  const { Cacheback, InProcessRefresher, RedisStore, cachebackDirective, createRefreshWorker } = await import('../../src/index.js')
+  const slowQueue = `${setup.namespace}-slow`
+  let version = 1
+  const typeDefs = `type Query { slow: String @cacheback(lifetime: 10, queue: "${slowQueue}") fast: String @cacheback(lifetime: 10) }`
+  const resolvers = { Query: { slow: () => `slow v${version}`, fast: () => `fast v${version}` } }
+  const server = setup.process()
+  const directive = cachebackDirective({ cache: server })
+  const { ApolloServer } = await import('@apollo/server')
+  const apollo = new ApolloServer({ schema: directive.transformer(makeExecutableSchema({ typeDefs: [directive.typeDefs, typeDefs], resolvers })) })
+  await apollo.start()
+  const query = async () => ((await apollo.executeOperation({ query: '{ slow fast }' })).body as any).singleResult.data
+
+  const workerCache = new Cacheback({ store: new RedisStore({ redis: inject('redisUrl') }), refresher: new InProcessRefresher(), namespace: setup.namespace, now: setup.clock.now, onEvent: setup.log.listener })
+  const slowWorker = createRefreshWorker({ cache: workerCache, schema: makeExecutableSchema({ typeDefs: [directive.typeDefs, typeDefs], resolvers }), redis: inject('redisUrl'), queue: slowQueue })
+  await slowWorker.ready()
+  try {
+    expect(await query()).toEqual({ slow: 'slow v1', fast: 'fast v1' })
+    version = 2
+    setup.clock.advance(11)
+    await query()
+    await setup.refreshed(1)
+    expect(setup.log.of('refresh-succeeded').map((e) => e.job)).toEqual(['graphql:Query.slow'])
+    expect(await query()).toEqual({ slow: 'slow v2', fast: 'fast v1' })
+  } finally {
+    await slowWorker.close(2000)
+    await workerCache.close()
+    await apollo.stop()
+  }
+})

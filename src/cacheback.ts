@@ -13,6 +13,7 @@ import { buildKey, lockKeyOf } from './keys.js'
 import { ageSeconds, checkSeconds, decide } from './policy.js'
 import { InProcessRefresher } from './refresh/in-process.js'
 import type { RefreshRequest, RefreshRunner, Refresher } from './refresh/refresher.js'
+import { BackgroundTasks, Listeners } from './background.js'
 import { JobRegistry } from './registry.js'
 import { encodeForStore } from './serialize.js'
 import { MemoryStore } from './stores/memory-store.js'
@@ -67,18 +68,17 @@ export class Cacheback implements RefreshRunner {
   readonly namespace: string
   readonly now: () => number
   readonly maxValueBytes: number
-  private readonly listener?: EventListener
-  private readonly extraListeners = new Set<EventListener>()
+  private readonly events = new Listeners()
+  private readonly background = new BackgroundTasks()
   private readonly registry = new JobRegistry()
   private readonly flights = new Map<string, Promise<unknown>>()
-  private readonly pending = new Set<Promise<unknown>>()
 
   constructor(options: CachebackOptions = {}) {
     this.store = options.store ?? new MemoryStore()
     this.refresher = options.refresher ?? new InProcessRefresher()
     this.namespace = options.namespace ?? 'cacheback'
     this.now = options.now ?? Date.now
-    this.listener = options.onEvent
+    if (options.onEvent) this.events.add(options.onEvent)
     this.maxValueBytes = options.maxValueBytes ?? 4 * 1024 * 1024
     if (!Number.isInteger(this.maxValueBytes) || this.maxValueBytes <= 0) {
       throw new CachebackError('E_INVALID_OPTION', `Cacheback: option "maxValueBytes" must be a positive whole number of bytes, got ${String(options.maxValueBytes)}`)
@@ -106,29 +106,22 @@ export class Cacheback implements RefreshRunner {
 
   /** Adds an event listener besides `onEvent`; returns a function that removes it. */
   addListener(listener: EventListener): () => void {
-    this.extraListeners.add(listener)
-    return () => void this.extraListeners.delete(listener)
+    return this.events.add(listener)
   }
 
   /** Reports an event; a throwing listener is ignored. */
   emit(event: CachebackEvent): void {
-    if (this.listener) safeCall(this.listener, event)
-    for (const listener of this.extraListeners) safeCall(listener, event)
+    this.events.emit(event)
   }
 
   /** Tracks background work for `drain()`. */
   track(promise: Promise<unknown>): void {
-    const settled = promise.then(
-      () => undefined,
-      () => undefined,
-    )
-    this.pending.add(settled)
-    void settled.then(() => this.pending.delete(settled))
+    this.background.track(promise)
   }
 
   /** Resolves when every background task of this process has finished. */
-  async drain(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending])
+  drain(): Promise<void> {
+    return this.background.drain()
   }
 
   /** Waits for background work, then closes the refresher and store. */
@@ -362,12 +355,4 @@ function unknownJobError(request: RefreshRequest): CachebackError {
     return new CachebackError('E_UNKNOWN_COORDINATE', `No cached field ${coordinate} in this worker's schema (is the worker's schema the server's, with @cacheback on ${coordinate}?)`, { job: request.job, key: request.key, coordinate })
   }
   return new CachebackError('E_UNKNOWN_JOB', `No job named "${request.job}" is registered with this cache (key ${request.key}); pass it in createRefreshWorker({ jobs })`, { job: request.job, key: request.key })
-}
-
-function safeCall(listener: EventListener, event: CachebackEvent): void {
-  try {
-    listener(event)
-  } catch {
-    // listeners must not break reads
-  }
 }

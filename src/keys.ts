@@ -50,6 +50,12 @@ function serializeObject(value: object, seen: Set<object>): string {
   }
   if (ArrayBuffer.isView(value)) return `x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')};`
   const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null && !Object.prototype.hasOwnProperty.call(proto, 'constructor')) {
+    // A plain object as prototype (`o.__proto__ = {...}`, as a JSON scalar that
+    // assigns literal fields one by one builds it): what it holds is inherited
+    // by the value the resolver sees, so it is part of the key.
+    return `p${stableSerialize(proto, seen)}${serializeKeys(value, seen)}`
+  }
   if (proto !== Object.prototype && proto !== null) {
     // Class instances (URL, Decimal, ObjectId…) often keep their state out of
     // own enumerable keys: key them by toJSON() when they have one.

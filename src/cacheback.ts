@@ -256,7 +256,9 @@ export class Cacheback implements RefreshRunner {
 
   /** Marks an entry stale (the `invalidate` operation). */
   async invalidate(job: AnyJob, args: unknown[]): Promise<void> {
-    await this.store.expire(job.key(...args), this.now())
+    const key = job.key(...args)
+    await this.store.expire(key, this.now())
+    await this.store.releaseLock(lockKeyOf(key), undefined) // the next stale read dispatches at once
   }
 
   /** Looks at an entry without fetching or dispatching. */
@@ -338,13 +340,26 @@ export class Cacheback implements RefreshRunner {
       if (key !== request.key) {
         throw new CachebackError('E_INVALID_PAYLOAD', `Refresh of "${job.name}": its arguments give key ${key}, not the requested ${request.key} (namespace or job version mismatch?)`, { job: job.name, key: request.key })
       }
+      const startedAt = this.now()
       await this.fetchShared(job, key, request.args, true)
+      await this.handOverLock(job, request, startedAt)
+      this.emit(entryEvent('refresh-succeeded', request.job, request.key))
     } catch (error) {
       this.emit(entryEvent('refresh-failed', request.job, request.key, { error }))
       throw error
     }
-    this.emit(entryEvent('refresh-succeeded', request.job, request.key))
-    await this.store.releaseLock(lockKeyOf(request.key), request.token).catch((error) => this.emit(storeErrorEvent(error, request.job, request.key)))
+  }
+
+  /**
+   * After a successful refresh the lock stays held until the new value goes
+   * stale (its `expiry` from when the refresh started, a lower bound), so a
+   * read that saw the old value just before the write cannot dispatch again.
+   */
+  private async handOverLock(job: AnyJob, request: RefreshRequest, startedAt: number): Promise<void> {
+    const until = job.expiry(startedAt, ...request.args)
+    const now = this.now()
+    const hold = until > now ? { until, ttlMs: Math.max(1, Math.ceil(until - now)) } : undefined
+    await this.store.releaseLock(lockKeyOf(request.key), request.token, hold).catch((error) => this.emit(storeErrorEvent(error, request.job, request.key)))
   }
 }
 

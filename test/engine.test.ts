@@ -180,6 +180,30 @@ describe.each(ENGINE_KINDS)('engine on %s', (kind) => {
     expect(setup.log.of('refresh-failed')[0].error).toBeInstanceOf(Error)
   })
 
+  it('holds the lock until the refreshed value goes stale: a read that saw the old value dispatches nothing', async () => {
+    const { state, make } = counter()
+    const tweets = make(setup.process())
+    const cache = tweets.job.cache
+    await setup.startWorker([make])
+    await tweets('ann')
+    setup.clock.advance(11)
+    const key = tweets.job.key('ann')
+    const oldEntry = await cache.readEntry(tweets.job.name, key) // read just before the refresh writes
+    state.version = 2
+    expect((await tweets.read('ann')).refresh).toBe('dispatched')
+    await setup.refreshed(1)
+    const late = await cache.resolve(tweets.job, key, ['ann'], oldEntry) // its lock attempt comes after the write
+    expect(late).toMatchObject({ status: 'stale', value: { version: 1 }, refresh: 'in-flight' })
+    expect(setup.log.count('refresh-dispatched')).toBe(1)
+    setup.clock.advance(10) // the refreshed value is now stale: the next read refreshes
+    expect((await tweets.read('ann')).refresh).toBe('dispatched')
+    await setup.refreshed(2)
+    await tweets.invalidate('ann') // invalidate breaks the hold: the next read dispatches at once
+    expect((await tweets.read('ann')).refresh).toBe('dispatched')
+    await setup.refreshed(3)
+    expect(state.calls).toBe(4)
+  })
+
   it('does not let an old refresh finishing late overwrite a newer value', async () => {
     const late = deferred<string>()
     let calls = 0

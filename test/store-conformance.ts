@@ -170,6 +170,25 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         await store.releaseLock(key('missing-lock'), 'c')
       })
 
+      it('is kept until a later logical time when released with a hold', async () => {
+        expect(await lock('a')).toBe(true)
+        await store.releaseLock(key('lock'), 'b', { until: clock.now() + 120_000, ttlMs: 240_000 })
+        clock.advance(61)
+        expect(await lock('b')).toBe(true) // a hold by a non-holder changed nothing
+        await store.releaseLock(key('lock'), 'b', { until: clock.now() + 120_000, ttlMs: 240_000 })
+        clock.advance(119)
+        expect(await lock('c')).toBe(false)
+        clock.advance(1)
+        expect(await lock('c')).toBe(true)
+      })
+
+      it('is released whoever holds it when no token is given', async () => {
+        expect(await lock('a')).toBe(true)
+        await store.releaseLock(key('lock'), undefined)
+        expect(await lock('b')).toBe(true)
+        await store.releaseLock(key('missing-lock'), undefined)
+      })
+
       it('handles tokens containing colons', async () => {
         expect(await lock('host:1234:abc')).toBe(true)
         await store.releaseLock(key('lock'), '1234:abc')

@@ -7,7 +7,7 @@
 import { LRUCache } from 'lru-cache'
 import { readHeader } from '../entry.js'
 import { CachebackError } from '../errors.js'
-import type { LockRequest, Store, StoreSetOptions } from './store.js'
+import type { LockHold, LockRequest, Store, StoreSetOptions } from './store.js'
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -112,8 +112,11 @@ export class MemoryStore implements Store {
     return true
   }
 
-  async releaseLock(lockKey: string, token: string): Promise<void> {
-    if (this.locks.get(lockKey)?.token === token) this.locks.delete(lockKey)
+  async releaseLock(lockKey: string, token: string | undefined, hold?: LockHold): Promise<void> {
+    const held = this.locks.get(lockKey)
+    if (!held || (token !== undefined && held.token !== token)) return
+    if (hold) this.locks.set(lockKey, { until: hold.until, token: held.token, dropAt: performance.now() + wholeMs(hold.ttlMs, lockKey) })
+    else this.locks.delete(lockKey)
   }
 
   /** Drops every entry and lock. */

@@ -9,7 +9,7 @@ import { Redis, type RedisOptions } from 'ioredis'
 import { CachebackError, messageOf } from '../errors.js'
 import { ACQUIRE_LOCK_LUA, EXPIRE_ENTRY_LUA, RELEASE_LOCK_LUA, SET_ENTRY_LUA } from './lua/scripts.js'
 import { RedisScript, type RedisClient } from './redis-script.js'
-import type { LockRequest, Store, StoreSetOptions } from './store.js'
+import type { LockHold, LockRequest, Store, StoreSetOptions } from './store.js'
 
 export type { RedisClient } from './redis-script.js'
 
@@ -43,7 +43,8 @@ const releaseLock = new RedisScript(RELEASE_LOCK_LUA)
 /**
  * A {@link Store} on Redis (standalone or Cluster). `getMany` is one `MGET`
  * on a standalone server; on a Cluster it sends one `GET` per key at once
- * (keys hash to different slots).
+ * (keys hash to different slots). Either way a key holding another type than
+ * a string reads as absent.
  *
  * Errors: `E_STORE_TIMEOUT` when a call exceeds `commandTimeoutMs`,
  * `E_CORRUPT_ENTRY` when a key holds another Redis type than a string
@@ -77,7 +78,7 @@ export class RedisStore implements Store {
   async getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
     if (keys.length === 0) return []
     const values = await this.call('MGET', keys, (client) =>
-      client.isCluster ? Promise.all(keys.map((key) => client.getBuffer(key))) : client.mgetBuffer(...keys),
+      client.isCluster ? Promise.all(keys.map((key) => client.getBuffer(key).catch(nullOnWrongType))) : client.mgetBuffer(...keys),
     )
     return values.map((value) => value ?? undefined)
   }
@@ -100,8 +101,9 @@ export class RedisStore implements Store {
     return (await this.call('LOCK', lockKey, (client) => acquireLock.run(client, [lockKey], args))) === 1
   }
 
-  async releaseLock(lockKey: string, token: string): Promise<void> {
-    await this.call('UNLOCK', lockKey, (client) => releaseLock.run(client, [lockKey], [token]))
+  async releaseLock(lockKey: string, token: string | undefined, hold?: LockHold): Promise<void> {
+    const args = [token ?? '', hold ? String(hold.until) : '', hold ? wholeMs(hold.ttlMs, 'ttlMs', lockKey) : '']
+    await this.call('UNLOCK', lockKey, (client) => releaseLock.run(client, [lockKey], args))
   }
 
   /**
@@ -180,6 +182,16 @@ function createClient(redis: RedisOptions | string, commandTimeoutMs: number): R
   return client
 }
 
+/** Reads a key of another type as absent, as `MGET` does, so one such key does not fail a Cluster batch. */
+function nullOnWrongType(error: unknown): null {
+  if (isWrongType(error)) return null
+  throw error
+}
+
+function isWrongType(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('WRONGTYPE')
+}
+
 /** Redis `PX` wants a positive whole number of ms. */
 function wholeMs(ms: number, option: string, key: string): number {
   if (!Number.isFinite(ms) || ms <= 0) {
@@ -190,7 +202,7 @@ function wholeMs(ms: number, option: string, key: string): number {
 
 function wrapError(error: unknown, op: string, subject: string, key: string, timeoutMs: number): CachebackError {
   if (error instanceof CachebackError) return error
-  if (error instanceof Error && error.message.startsWith('WRONGTYPE')) {
+  if (isWrongType(error)) {
     // Not an outage: something other than a string sits at one of our keys. Reads treat it as a miss; writes overwrite it.
     return new CachebackError('E_CORRUPT_ENTRY', `Stored data at ${subject} is not a cacheback entry: the key holds another Redis type than a string (WRONGTYPE); treating it as a miss`, { key, cause: error })
   }

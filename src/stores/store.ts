@@ -30,6 +30,14 @@ export interface LockRequest {
   ttlMs: number
 }
 
+/** How long a released lock stays held (see `Store.releaseLock`). */
+export interface LockHold {
+  /** New logical expiry, ms on the cache's clock. */
+  until: number
+  /** Real-time safety net for cleanup (Redis `PX`), ms. */
+  ttlMs: number
+}
+
 /** A storage driver. */
 export interface Store {
   /** Short name for events and logs (`memory`, `redis`). */
@@ -52,8 +60,14 @@ export interface Store {
    * not after `now`. Atomic across every process sharing the store.
    */
   acquireLock(lockKey: string, request: LockRequest): Promise<boolean>
-  /** Releases the lock when it still carries `token`. */
-  releaseLock(lockKey: string, token: string): Promise<void>
+  /**
+   * Releases the lock when it still carries `token` (any holder's when
+   * `token` is undefined). With `hold`, the lock is not deleted but kept by
+   * the same token until `hold.until` (logical ms) — a refresh that succeeded
+   * holds it until its new value goes stale, so reads that saw the old value
+   * just before the write do not dispatch a second refresh.
+   */
+  releaseLock(lockKey: string, token: string | undefined, hold?: LockHold): Promise<void>
   /** Closes the connections this store opened (never a client it was given). */
   close(): Promise<void>
 }

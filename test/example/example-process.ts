@@ -1,12 +1,18 @@
 /**
  * The example's processes as a user runs them (`node --import tsx ...`),
- * with their output collected line by line and bounded waits on it.
+ * with their output collected line by line and bounded waits on it. Those
+ * still running when the test process exits are killed.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 
 /** Variables of the example that must not leak in from the test run's own environment. */
 const EXAMPLE_VARIABLES = ['PORT', 'UPSTREAM_PORT', 'UPSTREAM_URL', 'UPSTREAM_LATENCY_MS', 'REDIS_URL', 'CACHEBACK_NAMESPACE', 'CACHEBACK_QUEUE', 'TWEETS_LIFETIME', 'PROFILE_LIFETIME']
+
+const running = new Set<ChildProcess>()
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL')
+})
 
 /** A running example process. */
 export interface ExampleProcess {
@@ -28,6 +34,8 @@ export function startExampleProcess(args: string[], env: Record<string, string>)
   const base = { ...process.env }
   for (const name of EXAMPLE_VARIABLES) delete base[name]
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  running.add(child)
+  child.once('exit', () => running.delete(child))
   const lines: string[] = []
   const listeners = new Set<() => void>()
   const onLine = (line: string) => {

@@ -1,7 +1,9 @@
 /**
- * Starts a throwaway `redis-server` on a free port for tests: no persistence,
- * bound to 127.0.0.1, its own temporary directory. Every server this module
- * started is killed when the process exits.
+ * Starts throwaway `redis-server`s for tests: no persistence, bound to
+ * 127.0.0.1, each in its own temporary directory. `startRedisServer` starts
+ * one server (optionally a one-node cluster); `startRedisCluster` starts a
+ * three-master Redis Cluster joined with `redis-cli --cluster create`. Every
+ * server this module started is killed when the process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -25,7 +27,16 @@ export interface RedisServerHandle {
 
 const HOST = '127.0.0.1'
 const READY_TIMEOUT_MS = 10_000
+/** A cluster node also listens on its port + 10000 (the cluster bus), which must be a valid port. */
+const CLUSTER_BUS_OFFSET = 10_000
+const MAX_CLUSTER_PORT = 65_535 - CLUSTER_BUS_OFFSET
 const running = new Set<ChildProcess>()
+
+/**
+ * How a server runs: `standalone`; `single`, a one-node cluster owning every
+ * slot; `member`, a cluster-enabled node without slots, for `startRedisCluster`.
+ */
+type ServerMode = 'standalone' | 'single' | 'member'
 
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL')
@@ -40,15 +51,22 @@ export interface RedisServerOptions {
 }
 
 /** Starts a `redis-server` on `options.port` or a free port, resolving once it answers PING. */
-export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
+export function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
+  return startServer(options.port, options.cluster ? 'single' : 'standalone')
+}
+
+async function startServer(fixedPort: number | undefined, mode: ServerMode): Promise<RedisServerHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'cacheback-redis-'))
-  const cluster = options.cluster ?? false
-  let port = options.port ?? (await freePort())
-  let child = await spawnReady(port, dir, cluster).catch(async (error: Error) => {
+  const pickPort = (): Promise<number> => (mode === 'standalone' ? freePort() : freeClusterPort())
+  let port = fixedPort ?? (await pickPort())
+  let child = await spawnReady(port, dir, mode).catch(async (error: Error) => {
     // Another process may have taken the free port between probe and bind.
-    if (options.port !== undefined || !/in use/i.test(error.message)) throw error
-    port = await freePort()
-    return spawnReady(port, dir, cluster)
+    if (fixedPort !== undefined || !/in use/i.test(error.message)) {
+      rmSync(dir, { recursive: true, force: true })
+      throw error
+    }
+    port = await pickPort()
+    return spawnReady(port, dir, mode)
   })
   const handle: RedisServerHandle = {
     host: HOST,
@@ -61,10 +79,51 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     kill: () => terminate(child, 'SIGKILL'),
     restart: async () => {
       await terminate(child, 'SIGTERM')
-      child = await spawnReady(port, dir, cluster)
+      child = await spawnReady(port, dir, mode)
     },
   }
   return handle
+}
+
+/** A running three-master (by default) Redis Cluster on loopback. */
+export interface RedisClusterHandle {
+  /** The masters, each a cluster-enabled `redis-server` with its own `nodes.conf`. */
+  nodes: RedisServerHandle[]
+  /** `{ host, port }` of every master: the startup nodes of an ioredis `Cluster`. */
+  startupNodes: { host: string; port: number }[]
+  /** Stops every node and removes their directories. */
+  stop(): Promise<void>
+}
+
+/** Options of {@link startRedisCluster}. */
+export interface RedisClusterOptions {
+  /** Number of masters (no replicas); `redis-cli --cluster create` needs at least 3. @default 3 */
+  masters?: number
+}
+
+/**
+ * Starts `masters` cluster-enabled servers, joins them with
+ * `redis-cli --cluster create … --cluster-replicas 0 --cluster-yes`, and
+ * resolves once `CLUSTER INFO` reports `cluster_state:ok` and every node on
+ * every node. Each node's cluster bus (port + 10000) is free too.
+ */
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisClusterHandle> {
+  const masters = options.masters ?? 3
+  const started = await Promise.allSettled(Array.from({ length: masters }, () => startServer(undefined, 'member')))
+  const nodes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
+  const stop = async (): Promise<void> => {
+    await Promise.all(nodes.map((node) => node.stop()))
+  }
+  try {
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected')
+    if (failed) throw failed.reason
+    await redisCli(['--cluster', 'create', ...nodes.map((node) => `${HOST}:${node.port}`), '--cluster-replicas', '0', '--cluster-yes'])
+    await Promise.all(nodes.map((node) => waitForClusterOk(node.port, masters)))
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { nodes, startupNodes: nodes.map(({ host, port }) => ({ host, port })), stop }
 }
 
 /** A port nothing listens on right now (bind to 0, read it, release it). */
@@ -81,10 +140,28 @@ export function freePort(): Promise<number> {
   })
 }
 
-async function spawnReady(port: number, dir: string, cluster: boolean): Promise<ChildProcess> {
+/** A free port that can run a cluster node: at most 55535, with its cluster bus port free as well. */
+async function freeClusterPort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await freePort()
+    if (port <= MAX_CLUSTER_PORT && (await isFree(port + CLUSTER_BUS_OFFSET))) return port
+  }
+  throw new Error('found no free port pair (port, port + 10000) for a cluster node')
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', () => resolve(false))
+    server.listen(port, HOST, () => server.close(() => resolve(true)))
+  })
+}
+
+async function spawnReady(port: number, dir: string, mode: ServerMode): Promise<ChildProcess> {
   mkdirSync(dir, { recursive: true })
   const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir]
-  if (cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', HOST)
+  if (mode !== 'standalone') args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-announce-ip', HOST)
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
   running.add(child)
   let log = ''
@@ -100,7 +177,7 @@ async function spawnReady(port: number, dir: string, cluster: boolean): Promise<
   exited.catch(() => {})
   child.once('exit', () => running.delete(child))
   try {
-    await Promise.race([waitForPong(port, cluster), exited])
+    await Promise.race([waitForPong(port, mode), exited])
     return child
   } catch (error) {
     await terminate(child, 'SIGKILL')
@@ -108,13 +185,13 @@ async function spawnReady(port: number, dir: string, cluster: boolean): Promise<
   }
 }
 
-/** Waits for PING to answer (and, for a cluster node, for it to own every slot and report ok). */
-async function waitForPong(port: number, cluster: boolean): Promise<void> {
+/** Waits for PING to answer (and, for a one-node cluster, for it to own every slot and report ok). */
+async function waitForPong(port: number, mode: ServerMode): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS
   let slotsAssigned = false
   while (Date.now() < deadline) {
     if ((await inlineCommand(port, 'PING')).startsWith('+PONG')) {
-      if (!cluster) return
+      if (mode !== 'single') return
       if (!slotsAssigned) {
         const info = await inlineCommand(port, 'CLUSTER INFO')
         if (info.includes('cluster_slots_assigned:0')) await inlineCommand(port, 'CLUSTER ADDSLOTSRANGE 0 16383')
@@ -125,6 +202,41 @@ async function waitForPong(port: number, cluster: boolean): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   throw new Error(`redis-server on port ${port} was not ready within ${READY_TIMEOUT_MS} ms`)
+}
+
+/** Waits until the node at `port` reports `cluster_state:ok` and knows all `nodes` nodes. */
+async function waitForClusterOk(port: number, nodes: number): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  let info = ''
+  while (Date.now() < deadline) {
+    info = await inlineCommand(port, 'CLUSTER INFO')
+    if (info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${nodes}\r\n`)) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error(`cluster node on port ${port} did not report cluster_state:ok with ${nodes} nodes within ${READY_TIMEOUT_MS} ms:\n${info}`)
+}
+
+/** Runs `redis-cli` with `args`; rejects with its output when it fails or takes longer than the ready timeout. */
+function redisCli(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString()
+    }
+    child.stdout?.on('data', collect)
+    child.stderr?.on('data', collect)
+    const timer = setTimeout(() => child.kill('SIGKILL'), READY_TIMEOUT_MS)
+    child.once('error', (error) => {
+      clearTimeout(timer)
+      reject(new Error(`redis-cli could not start: ${error.message}`))
+    })
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      if (code === 0) resolve(output)
+      else reject(new Error(`redis-cli ${args.join(' ')} failed (${signal ?? code}):\n${output}`))
+    })
+  })
 }
 
 /** Sends one inline command; resolves with the raw reply, or '' when there is none within 500 ms. */

@@ -83,17 +83,25 @@ return 1
  * Releases a refresh lock held with the given token.
  */
 export const RELEASE_LOCK_LUA = `-- KEYS[1]  lock key
--- ARGV[1]  token of the holder
--- Deletes the lock only when its value "<until>:<token>" carries ARGV[1].
--- Returns 1 when deleted, 0 otherwise.
+-- ARGV[1]  token of the holder ('' = whoever holds it)
+-- ARGV[2]  hold: new logical expiry, ms epoch ('' = delete the lock)
+-- ARGV[3]  hold: PX safety-net ttl, whole ms ('' when no hold)
+-- Acts only when the lock value "<until>:<token>" carries ARGV[1]: deletes it,
+-- or with a hold rewrites it as "<ARGV[2]>:<token>" PX ARGV[3].
+-- Returns 1 when released or rewritten, 0 otherwise.
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then
   return 0
 end
 local current = redis.call('GET', KEYS[1])
 if current then
   local colon = string.find(current, ':', 1, true)
-  if colon and string.sub(current, colon + 1) == ARGV[1] then
-    redis.call('DEL', KEYS[1])
+  local token = colon and string.sub(current, colon + 1)
+  if token and (ARGV[1] == '' or token == ARGV[1]) then
+    if ARGV[2] == '' then
+      redis.call('DEL', KEYS[1])
+    else
+      redis.call('SET', KEYS[1], ARGV[2] .. ':' .. token, 'PX', ARGV[3])
+    end
     return 1
   end
 end

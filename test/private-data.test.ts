@@ -116,7 +116,7 @@ describe('PRIVATE fields under concurrent load', () => {
 
     const dispatched = setup.log.of('refresh-dispatched')
     expect(dispatched.length).toBeGreaterThanOrEqual(keys)
-    expect(dispatched.every((e) => e.via === 'bee-queue')).toBe(true)
+    expect(dispatched.every((e) => e.via === 'bee-queue'), JSON.stringify(setup.log.of('store-error').map((e) => [e.key, (e.error as any)?.code, (e.error as any)?.message]))).toBe(true)
     expect(setup.log.count('refresh-failed')).toBe(0)
     expect(setup.log.count('store-error')).toBe(0)
     const totals = served.reduce((sum, s) => ({ hit: sum.hit + s.status.hit, stale: sum.stale + s.status.stale, miss: sum.miss + s.status.miss }), { hit: 0, stale: 0, miss: 0 })

@@ -59,7 +59,7 @@ export function encodeEntry(entry: Entry, payload: Buffer = pack(entry.value)): 
 /** Reads only the header (no payload decoding); undefined when not ours. */
 export function readHeader(bytes: Uint8Array): Omit<Entry, 'value'> | undefined {
   if (bytes.length < HEADER_BYTES || bytes[0] !== ENTRY_MAGIC || bytes[1] !== ENTRY_VERSION) return undefined
-  const view = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+  const view = asBuffer(bytes)
   return {
     createdAt: view.readDoubleBE(2),
     freshUntil: view.readDoubleBE(10),
@@ -72,15 +72,25 @@ export function readHeader(bytes: Uint8Array): Omit<Entry, 'value'> | undefined 
  * bytes are not an entry of this format; callers treat that as a miss.
  */
 export function decodeEntry<T>(bytes: Uint8Array, key: string): Entry<T> {
-  const header = readHeader(bytes)
-  if (!header || !Number.isFinite(header.createdAt) || !Number.isFinite(header.expiresAt)) {
+  // Fields read straight into the result (no intermediate header object): this runs on every hit.
+  const view = bytes.length >= HEADER_BYTES && bytes[0] === ENTRY_MAGIC && bytes[1] === ENTRY_VERSION ? asBuffer(bytes) : undefined
+  const createdAt = view ? view.readDoubleBE(2) : Number.NaN
+  const freshUntil = view ? view.readDoubleBE(10) : Number.NaN
+  const expiresAt = view ? view.readDoubleBE(18) : Number.NaN
+  if (!Number.isFinite(createdAt) || !Number.isFinite(expiresAt)) {
     throw new CachebackError('E_CORRUPT_ENTRY', `Stored data at "${key}" is not a cacheback entry (format v${ENTRY_VERSION}); treating it as a miss`, { key })
   }
+  let value: T
   try {
-    return { ...header, value: unpack(bytes.subarray(HEADER_BYTES)) as T }
+    value = unpack(bytes.subarray(HEADER_BYTES)) as T
   } catch (cause) {
     throw new CachebackError('E_CORRUPT_ENTRY', `Stored entry at "${key}" cannot be decoded: ${messageOf(cause)}`, { key, cause })
   }
+  return { value, createdAt, freshUntil, expiresAt }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
 }
 
 /**

@@ -29,11 +29,13 @@ export const ENGINE_KINDS: EngineKind[] = ['memory', 'redis']
 /** Makes a job bound to a given cache (one per "process"). */
 export type JobFactory = (cache: Cacheback) => CachedFunction<any[], any>
 
-/** Extra worker options: stall detection, and a schema whose cached fields it refreshes. */
+/** Extra worker options: stall detection, a schema whose cached fields it refreshes, options of the worker's cache. */
 export interface WorkerExtras {
   stallInterval?: number
   schema?: GraphQLSchema
   context?: RefreshContextFactory
+  /** Overrides of the worker's Cacheback options (its `store`, say). */
+  cacheOptions?: Partial<CachebackOptions>
 }
 
 export interface EngineSetup {
@@ -77,9 +79,9 @@ export function createEngineSetup(kind: EngineKind): EngineSetup {
     clock,
     log,
     process,
-    async startWorker(factories, options = {}) {
+    async startWorker(factories, { cacheOptions, ...options } = {}) {
       if (kind === 'memory') return
-      const cache = new Cacheback({ ...base, store: new RedisStore({ redis: url }), refresher: new InProcessRefresher() })
+      const cache = new Cacheback({ ...base, store: new RedisStore({ redis: url }), refresher: new InProcessRefresher(), ...cacheOptions })
       caches.push(cache)
       const worker = createRefreshWorker({ ...options, cache, jobs: factories.map((make) => make(cache)), redis: url, queue: namespace })
       workers.push(worker)

@@ -298,8 +298,8 @@ export class Cacheback implements RefreshRunner {
     }
     const request: RefreshRequest = { job: job.name, key, args, token, queue: job.queue, timeoutMs }
     try {
-      const acquired = await this.store.acquireLock(lockKeyOf(key), { now, until: now + timeoutMs, token, ttlMs: Math.ceil(timeoutMs) })
-      if (!acquired) return 'in-flight'
+      const lock = await this.store.acquireLock(lockKeyOf(key), { now, until: now + timeoutMs, token, ttlMs: Math.ceil(timeoutMs) })
+      if (lock !== 'acquired') return lock === 'failed' ? 'failed' : 'in-flight'
     } catch (error) {
       this.emit(storeErrorEvent(error, job.name, key))
       return this.refreshHere(request)
@@ -312,6 +312,7 @@ export class Cacheback implements RefreshRunner {
       if (isCachebackError(error, 'E_PAYLOAD_TOO_LARGE') || isCachebackError(error, 'E_INVALID_PAYLOAD')) {
         // Refused for these arguments, not a passing outage: a failed refresh (stale-if-error, retried after refreshTimeout).
         this.emit(entryEvent('refresh-failed', job.name, key, { error }))
+        await this.store.markLockFailed(lockKeyOf(key), token).catch((storeError) => this.emit(storeErrorEvent(storeError, job.name, key)))
         return 'failed'
       }
       this.emit(storeErrorEvent(error, job.name, key))
@@ -346,6 +347,7 @@ export class Cacheback implements RefreshRunner {
       this.emit(entryEvent('refresh-succeeded', request.job, request.key))
     } catch (error) {
       this.emit(entryEvent('refresh-failed', request.job, request.key, { error }))
+      await this.store.markLockFailed(lockKeyOf(request.key), request.token).catch((storeError) => this.emit(storeErrorEvent(storeError, request.job, request.key)))
       throw error
     }
   }

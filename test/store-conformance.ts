@@ -143,8 +143,24 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     })
 
     describe('refresh locks', () => {
-      const lock = (token: string, refreshTimeoutMs = 60_000): Promise<boolean> =>
-        store.acquireLock(key('lock'), { now: clock.now(), until: clock.now() + refreshTimeoutMs, token, ttlMs: 120_000 })
+      const lock = async (token: string, refreshTimeoutMs = 60_000): Promise<boolean> =>
+        (await store.acquireLock(key('lock'), { now: clock.now(), until: clock.now() + refreshTimeoutMs, token, ttlMs: 120_000 })) === 'acquired'
+      const attempt = (token: string) => store.acquireLock(key('lock'), { now: clock.now(), until: clock.now() + 60_000, token, ttlMs: 120_000 })
+
+      it('tells a lock held by a failed refresh from a running one, until it lapses', async () => {
+        expect(await attempt('a')).toBe('acquired')
+        expect(await attempt('b')).toBe('held')
+        await store.markLockFailed(key('lock'), 'b') // not the holder: no effect
+        expect(await attempt('b')).toBe('held')
+        await store.markLockFailed(key('lock'), 'a')
+        expect(await attempt('b')).toBe('failed')
+        await store.releaseLock(key('lock'), 'a') // the failed holder can still release it
+        expect(await attempt('b')).toBe('acquired')
+        await store.markLockFailed(key('lock'), 'b')
+        clock.advance(60)
+        expect(await attempt('c')).toBe('acquired')
+        await store.markLockFailed(key('missing-lock'), 'x')
+      })
 
       it('is taken once and refused to others until its logical expiry', async () => {
         expect(await lock('a')).toBe(true)
@@ -158,7 +174,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
 
       it('is independent per lock key', async () => {
         expect(await lock('a')).toBe(true)
-        expect(await store.acquireLock(key('other'), { now: clock.now(), until: clock.now() + 1000, token: 'b', ttlMs: 1000 })).toBe(true)
+        expect(await store.acquireLock(key('other'), { now: clock.now(), until: clock.now() + 1000, token: 'b', ttlMs: 1000 })).toBe('acquired')
       })
 
       it('is released only by the token that holds it', async () => {

@@ -106,7 +106,7 @@ describe('BeeQueueRefresher', () => {
     expect(setup.log.count('store-error')).toBe(0)
     // Stale-if-error: no new attempt before refreshTimeout has passed.
     setup.clock.advance(10)
-    expect(await search.read(query)).toMatchObject({ status: 'stale', refresh: 'in-flight' })
+    expect(await search.read(query)).toMatchObject({ status: 'stale', refresh: 'failed' })
     expect(calls).toBe(1)
   })
 

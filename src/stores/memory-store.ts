@@ -7,7 +7,7 @@
 import { LRUCache } from 'lru-cache'
 import { readHeader } from '../entry.js'
 import { CachebackError } from '../errors.js'
-import type { LockHold, LockRequest, Store, StoreSetOptions } from './store.js'
+import type { LockHold, LockRequest, LockResult, Store, StoreSetOptions } from './store.js'
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -34,6 +34,8 @@ interface HeldLock {
   token: string
   /** Real-time safety net (`performance.now()` ms), like Redis `PX`. */
   dropAt: number
+  /** Held by a refresh that failed. */
+  failed?: boolean
 }
 
 /**
@@ -102,14 +104,19 @@ export class MemoryStore implements Store {
     return true
   }
 
-  async acquireLock(lockKey: string, request: LockRequest): Promise<boolean> {
+  async acquireLock(lockKey: string, request: LockRequest): Promise<LockResult> {
     const realNow = performance.now()
     const held = this.locks.get(lockKey)
-    if (held && held.dropAt > realNow && held.until > request.now) return false
+    if (held && held.dropAt > realNow && held.until > request.now) return held.failed ? 'failed' : 'held'
     if (!held && this.locks.size >= this.maxEntries) this.sweepLocks(request.now, realNow)
     const ttl = wholeMs(request.ttlMs, lockKey)
     this.locks.set(lockKey, { until: request.until, token: request.token, dropAt: realNow + ttl })
-    return true
+    return 'acquired'
+  }
+
+  async markLockFailed(lockKey: string, token: string): Promise<void> {
+    const held = this.locks.get(lockKey)
+    if (held?.token === token) held.failed = true
   }
 
   async releaseLock(lockKey: string, token: string | undefined, hold?: LockHold): Promise<void> {

@@ -7,9 +7,9 @@
  */
 import { Redis, type RedisOptions } from 'ioredis'
 import { CachebackError, messageOf } from '../errors.js'
-import { ACQUIRE_LOCK_LUA, EXPIRE_ENTRY_LUA, RELEASE_LOCK_LUA, SET_ENTRY_LUA } from './lua/scripts.js'
+import { ACQUIRE_LOCK_LUA, EXPIRE_ENTRY_LUA, MARK_LOCK_FAILED_LUA, RELEASE_LOCK_LUA, SET_ENTRY_LUA } from './lua/scripts.js'
 import { RedisScript, type RedisClient } from './redis-script.js'
-import type { LockHold, LockRequest, Store, StoreSetOptions } from './store.js'
+import type { LockHold, LockRequest, LockResult, Store, StoreSetOptions } from './store.js'
 
 export type { RedisClient } from './redis-script.js'
 
@@ -41,6 +41,7 @@ const setEntry = new RedisScript(SET_ENTRY_LUA)
 const expireEntry = new RedisScript(EXPIRE_ENTRY_LUA)
 const acquireLock = new RedisScript(ACQUIRE_LOCK_LUA)
 const releaseLock = new RedisScript(RELEASE_LOCK_LUA)
+const markLockFailed = new RedisScript(MARK_LOCK_FAILED_LUA)
 
 /**
  * A {@link Store} on Redis (standalone or Cluster). `getMany` is one `MGET`
@@ -98,9 +99,14 @@ export class RedisStore implements Store {
     return (await this.call('EXPIRE', key, (client) => expireEntry.run(client, [key], [String(freshUntil)]))) === 1
   }
 
-  async acquireLock(lockKey: string, request: LockRequest): Promise<boolean> {
+  async acquireLock(lockKey: string, request: LockRequest): Promise<LockResult> {
     const args = [String(request.now), String(request.until), request.token, wholeMs(request.ttlMs, 'ttlMs', lockKey)]
-    return (await this.call('LOCK', lockKey, (client) => acquireLock.run(client, [lockKey], args))) === 1
+    const result = await this.call('LOCK', lockKey, (client) => acquireLock.run(client, [lockKey], args))
+    return result === 1 ? 'acquired' : result === 2 ? 'failed' : 'held'
+  }
+
+  async markLockFailed(lockKey: string, token: string): Promise<void> {
+    await this.call('LOCK', lockKey, (client) => markLockFailed.run(client, [lockKey], [token]))
   }
 
   async releaseLock(lockKey: string, token: string | undefined, hold?: LockHold): Promise<void> {

@@ -30,6 +30,9 @@ export interface LockRequest {
   ttlMs: number
 }
 
+/** Outcome of `acquireLock`. */
+export type LockResult = 'acquired' | 'held' | 'failed'
+
 /** How long a released lock stays held (see `Store.releaseLock`). */
 export interface LockHold {
   /** New logical expiry, ms on the cache's clock. */
@@ -58,8 +61,12 @@ export interface Store {
   /**
    * Takes the lock at `lockKey` when it is absent or its logical expiry is
    * not after `now`. Atomic across every process sharing the store.
+   * `held`: another refresh holds it; `failed`: it is held by a refresh that
+   * failed (marked with `markLockFailed`), so no retry before it lapses.
    */
-  acquireLock(lockKey: string, request: LockRequest): Promise<boolean>
+  acquireLock(lockKey: string, request: LockRequest): Promise<LockResult>
+  /** Marks the lock held with `token` as held by a failed refresh, keeping its expiry. */
+  markLockFailed(lockKey: string, token: string): Promise<void>
   /**
    * Releases the lock when it still carries `token` (any holder's when
    * `token` is undefined). With `hold`, the lock is not deleted but kept by

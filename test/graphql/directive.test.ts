@@ -61,6 +61,28 @@ describe.each(ENGINE_KINDS)('@cacheback on %s', (kind) => {
     await server.stop()
   })
 
+  it('serves stale through a failed refresh and says so in staleFields', async () => {
+    const { server, schema } = await createServer(setup.process(), upstream)
+    await setup.startWorker([], { schema, context: refreshContext })
+    await run(server, '{ search(q: "down") }')
+    upstream.failing = true
+    setup.clock.advance(11)
+    const first = await run(server, '{ search(q: "down") }')
+    expect(first.extensions?.cacheback.staleFields[0].refresh).toBe('dispatched')
+    await setup.log.waitFor('refresh-failed', 1)
+    await setup.drain()
+    const second = await run(server, '{ search(q: "down") }')
+    expect(second.errors).toBeUndefined()
+    expect(second.data.search).toEqual(['down#1'])
+    expect(second.extensions?.cacheback.staleFields).toEqual([{ path: ['search'], coordinate: 'Query.search', age: 11, lifetime: 10, refresh: 'failed' }])
+    upstream.failing = false
+    setup.clock.advance(60) // refreshTimeout has passed: the next stale read retries
+    expect((await run(server, '{ search(q: "down") }')).extensions?.cacheback.staleFields[0].refresh).toBe('dispatched')
+    await setup.refreshed(1)
+    expect((await run(server, '{ search(q: "down") }')).data.search).toEqual(['down#1'])
+    await server.stop()
+  })
+
   it('keys by parent id and arguments, honouring keyArgs', async () => {
     const { server } = await createServer(setup.process(), upstream)
     await run(server, '{ a: user(id: "1") { tweets { text } } b: user(id: "2") { tweets { text } } }')

@@ -46,6 +46,8 @@ export class Stamp {
 
 export interface Upstream {
   version: number
+  /** When set, search throws (an upstream outage). */
+  failing?: boolean
   calls: Record<string, number>
 }
 
@@ -65,7 +67,11 @@ export function resolvers(upstream: Upstream) {
       users: (_: unknown, { count: n }: { count: number }) => Array.from({ length: n }, (_, i) => ({ id: String(i), name: `user ${i}` })),
       me: (_: unknown, __: unknown, ctx: AppContext) => (ctx.userId ? { id: ctx.userId } : null),
       myNotes: (_: unknown, __: unknown, ctx: AppContext) => (count('myNotes'), [`notes of ${ctx.userId} v${upstream.version}`]),
-      search: (_: unknown, { q }: { q: string }) => (count('search'), [`${q}#${upstream.version}`]),
+      search: (_: unknown, { q }: { q: string }) => {
+        count('search')
+        if (upstream.failing) throw new Error('upstream is down')
+        return [`${q}#${upstream.version}`]
+      },
     },
     User: {
       joined: (user: { id: string }) => (count('joined'), new Stamp(Number(user.id))),

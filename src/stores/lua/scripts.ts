@@ -63,15 +63,21 @@ export const ACQUIRE_LOCK_LUA = `-- KEYS[1]  lock key
 -- ARGV[2]  logical expiry of the new lock (until), ms epoch
 -- ARGV[3]  token of the new holder
 -- ARGV[4]  PX safety-net ttl, whole ms
--- The lock value is "<until>:<token>". Returns 1 when taken, 0 when another
--- holder's until is still after now. Anything else at the key is overwritten.
+-- The lock value is "<until>:<token>", or "<until>:!<token>" once the holder's
+-- refresh failed. Returns 1 when taken; 0 when another holder's until is still
+-- after now; 2 when so, and that holder's refresh failed. Anything else at
+-- the key is overwritten.
 local current = false
 if redis.call('TYPE', KEYS[1]).ok == 'string' then
   current = redis.call('GET', KEYS[1])
 end
 if current then
-  local heldUntil = tonumber(string.match(current, '^([^:]+):'))
+  local heldUntil, rest = string.match(current, '^([^:]+):(.*)$')
+  heldUntil = tonumber(heldUntil)
   if heldUntil and heldUntil > tonumber(ARGV[1]) then
+    if string.sub(rest, 1, 1) == '!' then
+      return 2
+    end
     return 0
   end
 end
@@ -96,12 +102,37 @@ local current = redis.call('GET', KEYS[1])
 if current then
   local colon = string.find(current, ':', 1, true)
   local token = colon and string.sub(current, colon + 1)
+  if token and string.sub(token, 1, 1) == '!' then
+    token = string.sub(token, 2)
+  end
   if token and (ARGV[1] == '' or token == ARGV[1]) then
     if ARGV[2] == '' then
       redis.call('DEL', KEYS[1])
     else
       redis.call('SET', KEYS[1], ARGV[2] .. ':' .. token, 'PX', ARGV[3])
     end
+    return 1
+  end
+end
+return 0
+`
+
+/**
+ * Marks a refresh lock as held by a failed refresh.
+ */
+export const MARK_LOCK_FAILED_LUA = `-- KEYS[1]  lock key
+-- ARGV[1]  token of the holder
+-- Rewrites "<until>:<token>" as "<until>:!<token>" (KEEPTTL) when the lock still
+-- carries ARGV[1], so reads until <until> learn the refresh failed.
+-- Returns 1 when marked, 0 otherwise.
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then
+  return 0
+end
+local current = redis.call('GET', KEYS[1])
+if current then
+  local colon = string.find(current, ':', 1, true)
+  if colon and string.sub(current, colon + 1) == ARGV[1] then
+    redis.call('SET', KEYS[1], string.sub(current, 1, colon) .. '!' .. ARGV[1], 'KEEPTTL')
     return 1
   end
 end

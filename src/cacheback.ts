@@ -173,13 +173,17 @@ export class Cacheback implements RefreshRunner {
     return this.decode<T>(jobName, key, bytes)
   }
 
-  /** Decodes stored bytes; corrupt or foreign data is reported and read as a miss. */
+  /**
+   * Decodes stored bytes; corrupt or foreign data is reported, read as a miss
+   * and removed (a corrupt header could otherwise refuse every later write).
+   */
   decode<T>(jobName: string, key: string, bytes: Uint8Array | undefined): Entry<T> | undefined {
     if (bytes === undefined) return undefined
     try {
       return decodeEntry<T>(bytes, key)
     } catch (error) {
       this.emit(storeErrorEvent(error, jobName, key))
+      this.track(this.store.delete(key).catch((deleteError) => this.emit(storeErrorEvent(deleteError, jobName, key))))
       return undefined
     }
   }

@@ -4,6 +4,7 @@
  */
 import { inject, describe, expect, it, afterEach } from 'vitest'
 import { Cacheback, CachebackError, Job, MemoryStore, RedisStore, cacheback, configure, getDefaultCache } from '../src/index.js'
+import { Redis } from 'ioredis'
 import { createClock } from './helpers/clock.js'
 import { EventLog } from './helpers/events.js'
 import { uniqueNamespace } from './helpers/namespace.js'
@@ -148,6 +149,28 @@ describe('values and options', () => {
     expect((error as Error).message).toContain('value.total (an instance of Money)')
     expect(await price.peek('x')).toEqual({ status: 'miss' })
     expect(log.count('store-error')).toBe(1)
+  })
+
+  it('replaces a corrupt entry whose header claims a newer createdAt', async () => {
+    const { cache } = onRedis()
+    const log = new EventLog()
+    cache.addListener(log.listener)
+    const job = cacheback(async (id: string) => `fresh ${id}`, { name: 'corrupt', cache })
+    const key = job.job.key('x')
+    const header = Buffer.alloc(26)
+    header[0] = 0xcb
+    header[1] = 1
+    header.writeDoubleBE(9e15, 2) // createdAt far in the future
+    header.writeDoubleBE(9e15, 10)
+    header.writeDoubleBE(9e15, 18)
+    const corrupt = Buffer.concat([header, Buffer.from([0xc1, 0xc1, 0xc1])]) // 0xc1 is never valid msgpack
+    const raw = new Redis(inject('redisUrl'))
+    await raw.set(key, corrupt)
+    expect(await job('x')).toBe('fresh x')
+    await cache.drain()
+    expect(log.of('store-error').map((e) => (e.error as { code: string }).code)).toEqual(['E_CORRUPT_ENTRY'])
+    expect(await job.peek('x')).toMatchObject({ status: 'hit', value: 'fresh x' })
+    raw.disconnect()
   })
 
   it('keeps Map, Set, bigint, nested Dates and undefined through the store', async () => {

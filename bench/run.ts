@@ -16,6 +16,9 @@ import { type SectionContent, renderResults, updateResults, writeResults } from 
 const RESULTS_PATH = fileURLToPath(new URL('./RESULTS.md', import.meta.url))
 const DEFAULT_ROUNDS = 5
 
+/** A mistake on the command line: reported without a stack trace. */
+class UsageError extends Error {}
+
 function log(message: string): void {
   process.stderr.write(`${message}\n`)
 }
@@ -25,9 +28,9 @@ function select(names: string[]): Scenario[] {
   if (names.length === 0) return [...scenarios]
   const known = new Map(scenarios.map((s) => [s.name, s]))
   const unknown = names.filter((name) => !known.has(name))
-  if (unknown.length > 0) throw new Error(`Unknown scenario ${unknown.join(', ')}; known: ${[...known.keys()].join(', ')}`)
+  if (unknown.length > 0) throw new UsageError(`Unknown scenario ${unknown.join(', ')}; known: ${[...known.keys()].join(', ')}`)
   const pending = names.map((name) => known.get(name)!).filter((s) => s.pending)
-  if (pending.length > 0) throw new Error(pending.map((s) => `Scenario ${s.name} is not runnable yet: ${s.pending}`).join('\n'))
+  if (pending.length > 0) throw new UsageError(pending.map((s) => `Scenario ${s.name} is not runnable yet: ${s.pending}`).join('\n'))
   return names.map((name) => known.get(name)!)
 }
 
@@ -47,7 +50,7 @@ async function runScenario(scenario: Scenario, redisUrl: string, rounds: number)
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { rounds: { type: 'string' } } })
   const rounds = values.rounds === undefined ? DEFAULT_ROUNDS : Number(values.rounds)
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive whole number, got ${values.rounds}`)
+  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds must be a positive whole number, got ${values.rounds}`)
   const selected = select(positionals)
   const partial = positionals.length > 0
   const redis = await openBenchRedis()
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    log(error instanceof Error ? (error.stack ?? error.message) : String(error))
+    log(error instanceof UsageError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error))
     process.exit(1)
   },
 )

@@ -21,20 +21,21 @@ export interface ExampleContext {
   userId?: string
 }
 
-/** The example's SDL, with the given lifetimes in the `@cacheback` directives. */
-export function exampleTypeDefs(lifetimes: Lifetimes): string {
+/** The example's SDL, with the given lifetimes (and `refreshTimeout`, when given) in the `@cacheback` directives. */
+export function exampleTypeDefs(lifetimes: Lifetimes, refreshTimeout?: number): string {
+  const timeout = refreshTimeout === undefined ? '' : `, refreshTimeout: ${refreshTimeout}`
   return /* GraphQL */ `
     type Query {
       "A user: ann, bob or cat."
       user(id: ID!): User
       "Latest tweets of the people the signed-in user (the x-user header) follows; null when signed out."
-      timeline(limit: Int = 3): [Tweet!] @cacheback(lifetime: ${lifetimes.tweets}, ttl: 3600, scope: PRIVATE)
+      timeline(limit: Int = 3): [Tweet!] @cacheback(lifetime: ${lifetimes.tweets}, ttl: 3600, scope: PRIVATE${timeout})
     }
     type User {
       id: ID!
       "Null for an unknown user."
-      profile: Profile @cacheback(lifetime: ${lifetimes.profile}, ttl: 3600)
-      tweets(limit: Int = 3): [Tweet!]! @cacheback(lifetime: ${lifetimes.tweets}, ttl: 3600)
+      profile: Profile @cacheback(lifetime: ${lifetimes.profile}, ttl: 3600${timeout})
+      tweets(limit: Int = 3): [Tweet!]! @cacheback(lifetime: ${lifetimes.tweets}, ttl: 3600${timeout})
     }
     type Profile {
       name: String!
@@ -64,8 +65,8 @@ const resolvers = {
 }
 
 /** The untransformed schema (directive in the SDL, original resolvers). */
-export function exampleSchema(lifetimes: Lifetimes): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: [cachebackTypeDefs, exampleTypeDefs(lifetimes)], resolvers })
+export function exampleSchema(lifetimes: Lifetimes, refreshTimeout?: number): GraphQLSchema {
+  return makeExecutableSchema({ typeDefs: [cachebackTypeDefs, exampleTypeDefs(lifetimes, refreshTimeout)], resolvers })
 }
 
 /**

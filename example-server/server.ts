@@ -51,7 +51,7 @@ async function main(): Promise<void> {
 
   const { cache, mode } = createExampleCache(settings, (event) => logCacheEvent(event))
   const directive = cachebackDirective({ cache, scope: (ctx: ExampleContext) => ctx.userId, context: refreshContext(client) })
-  const schema = directive.transformer(exampleSchema(settings.lifetimes))
+  const schema = directive.transformer(exampleSchema(settings.lifetimes, settings.refreshTimeout))
   // Signals are handled below (Apollo, then the cache, then the upstream), not by Apollo itself.
   const server = new ApolloServer<ExampleContext>({ schema, plugins: [cachebackApolloPlugin()], stopOnTerminationSignals: false })
   const { url } = await startStandaloneServer(server, {

@@ -13,6 +13,8 @@
  * | `CACHEBACK_QUEUE`     | `cacheback-example`     | bee-queue queue of the refreshes                 |
  * | `TWEETS_LIFETIME`     | 5                       | seconds tweets and timelines stay fresh          |
  * | `PROFILE_LIFETIME`    | 10                      | seconds a profile stays fresh                    |
+ * | `REFRESH_TIMEOUT`     | 60                      | seconds one dispatched refresh holds its key     |
+ * | `STALL_INTERVAL_MS`   | 5000                    | worker: ms between stalled-job checks (a dead worker's refresh reruns after about this long) |
  */
 
 /** Lifetimes of the cached fields, whole seconds (the directive takes an Int). */
@@ -31,9 +33,15 @@ export interface ExampleSettings {
   namespace: string
   queue: string
   lifetimes: Lifetimes
+  /** Seconds one dispatched refresh holds its key (`refreshTimeout` of every cached field); undefined: the directive's default. */
+  refreshTimeout?: number
+  /** Worker: ms between bee-queue stalled-job checks; undefined: the library's default. */
+  stallIntervalMs?: number
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: undefined, min: number): number | undefined
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number | undefined, min: number): number | undefined {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
@@ -52,5 +60,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): ExampleSetti
     namespace: env.CACHEBACK_NAMESPACE || 'cacheback-example',
     queue: env.CACHEBACK_QUEUE || 'cacheback-example',
     lifetimes: { tweets: integer(env, 'TWEETS_LIFETIME', 5, 1), profile: integer(env, 'PROFILE_LIFETIME', 10, 1) },
+    refreshTimeout: integer(env, 'REFRESH_TIMEOUT', undefined, 1),
+    stallIntervalMs: integer(env, 'STALL_INTERVAL_MS', undefined, 1),
   }
 }

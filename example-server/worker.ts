@@ -21,5 +21,7 @@ const upstreamUrl = settings.upstreamUrl ?? 'http://127.0.0.1:4001'
 process.stdout.write(`[example-worker] Redis ${redisUrl}, queue "${settings.queue}", upstream ${upstreamUrl}\n`)
 
 export const { cache } = createExampleCache({ ...settings, redisUrl })
-export const schema = exampleSchema(settings.lifetimes)
+export const schema = exampleSchema(settings.lifetimes, settings.refreshTimeout)
 export const context = refreshContext(upstreamClient(upstreamUrl))
+/** Ms between stalled-job checks (`STALL_INTERVAL_MS`): how soon a refresh of a worker that died is run again. */
+export const stallInterval = settings.stallIntervalMs

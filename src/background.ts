@@ -14,6 +14,11 @@ export class Listeners {
     return () => void this.listeners.delete(listener)
   }
 
+  /** How many listeners there are (the read path skips building events nobody receives). */
+  get size(): number {
+    return this.listeners.size
+  }
+
   emit(event: CachebackEvent): void {
     for (const listener of this.listeners) {
       try {

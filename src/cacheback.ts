@@ -140,17 +140,28 @@ export class Cacheback implements RefreshRunner {
     return this.resolve(job, key, args, entry)
   }
 
-  /** Acts on an entry already read (also used by batched GraphQL reads). */
-  async resolve<T>(job: AnyJob, key: string, args: unknown[], entry: Entry<T> | undefined): Promise<ReadResult<T>> {
+  /**
+   * Acts on an entry already read (also used by batched GraphQL reads). A
+   * fresh hit resolves at once; the rest goes through `resolveOther`.
+   */
+  resolve<T>(job: AnyJob, key: string, args: unknown[], entry: Entry<T> | undefined): Promise<ReadResult<T>> {
     const now = this.now()
+    if (decide(entry, now, {}) !== 'hit') return this.resolveOther(job, key, args, entry, now)
+    const age = ageSeconds(entry!, now)
+    if (this.events.size > 0) this.emit(entryEvent('hit', job.name, key, { age }))
+    return Promise.resolve({ status: 'hit', value: entry!.value, age, lifetime: job.lifetime(...args) })
+  }
+
+  /** Stale, refetch and miss. */
+  private async resolveOther<T>(job: AnyJob, key: string, args: unknown[], entry: Entry<T> | undefined, now: number): Promise<ReadResult<T>> {
     const lifetime = job.lifetime(...args)
     let decision = decide(entry, now, {})
     const age = entry ? ageSeconds(entry, now) : undefined
     if (decision === 'stale' && job.shouldFetchStaleSynchronously(age!, ...args)) decision = 'refetch'
-    if (decision === 'hit' || decision === 'stale') {
-      this.emit(entryEvent(decision, job.name, key, { age }))
-      const refresh = decision === 'stale' ? await this.trackDispatch(job, key, args) : undefined
-      return { status: decision, value: entry!.value, age, lifetime, refresh }
+    if (decision === 'stale') {
+      this.emit(entryEvent('stale', job.name, key, { age }))
+      const refresh = await this.trackDispatch(job, key, args)
+      return { status: 'stale', value: entry!.value, age, lifetime, refresh }
     }
     this.emit(entryEvent('miss', job.name, key, { age }))
     if (decision === 'miss' && !job.shouldFetchOnMiss(...args)) {
@@ -162,7 +173,7 @@ export class Cacheback implements RefreshRunner {
   }
 
   /** Reads and decodes one entry; store failures and corrupt data read as a miss. */
-  async readEntry<T>(jobName: string, key: string): Promise<Entry<T> | undefined> {
+  async readEntry<T>(jobName: string, key: string, removeCorrupt = true): Promise<Entry<T> | undefined> {
     let bytes: Uint8Array | undefined
     try {
       bytes = await this.store.get(key)
@@ -170,20 +181,21 @@ export class Cacheback implements RefreshRunner {
       this.emit(storeErrorEvent(error, jobName, key))
       return undefined
     }
-    return this.decode<T>(jobName, key, bytes)
+    return this.decode<T>(jobName, key, bytes, removeCorrupt)
   }
 
   /**
    * Decodes stored bytes; corrupt or foreign data is reported, read as a miss
-   * and removed (a corrupt header could otherwise refuse every later write).
+   * and removed unless `removeCorrupt` is false (a corrupt header could
+   * otherwise refuse every later write).
    */
-  decode<T>(jobName: string, key: string, bytes: Uint8Array | undefined): Entry<T> | undefined {
+  decode<T>(jobName: string, key: string, bytes: Uint8Array | undefined, removeCorrupt = true): Entry<T> | undefined {
     if (bytes === undefined) return undefined
     try {
       return decodeEntry<T>(bytes, key)
     } catch (error) {
       this.emit(storeErrorEvent(error, jobName, key))
-      this.track(this.store.delete(key).catch((deleteError) => this.emit(storeErrorEvent(deleteError, jobName, key))))
+      if (removeCorrupt) this.track(this.store.delete(key).catch((deleteError) => this.emit(storeErrorEvent(deleteError, jobName, key))))
       return undefined
     }
   }
@@ -268,7 +280,7 @@ export class Cacheback implements RefreshRunner {
   /** Looks at an entry without fetching or dispatching. */
   async peek<T>(job: AnyJob, args: unknown[]): Promise<PeekResult<T>> {
     const key = job.key(...args)
-    const entry = await this.readEntry<T>(job.name, key)
+    const entry = await this.readEntry<T>(job.name, key, false) // peek changes nothing
     const now = this.now()
     const decision = decide(entry, now, {})
     if (decision === 'miss') return { status: 'miss' }

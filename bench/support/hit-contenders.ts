@@ -33,10 +33,15 @@ export interface HitSetup {
 const LIFETIME_S = 3600
 const STALE_S = 3600
 
-/** `cacheback(fn)` on a `RedisStore`. Also returns the keys it wrote, for the floor. */
-export async function cachebackContender(setup: HitSetup): Promise<HitContender & { keys: string[] }> {
-  const client = benchClient(setup.redisUrl)
-  const cache = new Cacheback({ store: new RedisStore({ redis: client }), refresher: new InProcessRefresher(), namespace: `${setup.prefix}cb` })
+/**
+ * `cacheback(fn)` on a `RedisStore`, with a client like every contender's
+ * (`ownClient: false`) or with the client the store makes from a URL (its
+ * defaults). Also returns the keys it wrote, for the floor.
+ */
+export async function cachebackContender(setup: HitSetup, ownClient = false): Promise<HitContender & { keys: string[] }> {
+  const client = ownClient ? undefined : benchClient(setup.redisUrl)
+  const store = new RedisStore({ redis: client ?? setup.redisUrl })
+  const cache = new Cacheback({ store, refresher: new InProcessRefresher(), namespace: `${setup.prefix}cb${ownClient ? 'own' : ''}` })
   let calls = 0
   const getProfile = cacheback(
     async (id: number) => {
@@ -49,13 +54,13 @@ export async function cachebackContender(setup: HitSetup): Promise<HitContender 
   const keys = setup.profiles.map((_, id) => getProfile.job.key(id))
   const n = setup.profiles.length
   return {
-    name: 'cacheback',
+    name: ownClient ? 'cacheback, store-made client' : 'cacheback',
     keys,
     read: (i) => getProfile(i % n),
     sourceCalls: () => calls,
     close: async () => {
       await cache.close()
-      client.disconnect()
+      client?.disconnect()
     },
   }
 }

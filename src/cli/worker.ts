@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Cacheback } from '../cacheback.js'
 import type { CachebackEvent } from '../events.js'
+import { DEFAULT_WORKER_CONCURRENCY } from '../refresh/worker.js'
 import { type CreateRefreshWorkerOptions, createRefreshWorker } from '../worker.js'
 
 const USAGE = 'usage: cacheback-worker --module <path to worker setup module> [--concurrency N] [--queue NAME] [--quiet]'
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   }
   const worker = createRefreshWorker({ ...setup, concurrency, queue: values.queue ?? setup.queue })
   await worker.ready()
-  process.stdout.write(`[cacheback-worker] ready: queue "${worker.queue.name}", concurrency ${concurrency ?? 4}\n`)
+  process.stdout.write(`[cacheback-worker] ready: queue "${worker.queue.name}", concurrency ${concurrency ?? DEFAULT_WORKER_CONCURRENCY}\n`)
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return

@@ -3,6 +3,7 @@
  * on a standalone Redis. The queue job id is derived from the cache key, so
  * one key has at most one queued refresh; jobs are removed once they end.
  */
+import { createRequire } from 'node:module'
 import Queue from 'bee-queue'
 import { CachebackError, messageOf } from '../errors.js'
 import { jobIdOf } from '../keys.js'
@@ -26,10 +27,41 @@ export interface BeeQueueRefresherOptions {
   prefix?: string
 }
 
+/**
+ * Reconnect delay of the queue's node-redis clients unless the connection
+ * options set `retry_strategy`: like `RedisStore`'s, capped at 1 s. (node-redis
+ * alone multiplies the delay by 1.7 per attempt without a cap: after a
+ * one-minute outage the queue would come back about 40 s after Redis.)
+ */
+function queueRetryStrategy({ attempt }: { attempt: number }): number {
+  return Math.min(attempt * 100, 1000)
+}
+
 /** Queue settings shared by the producer and the workers. */
 export function queueSettings(redis: BeeQueueRedis, prefix: string, extra: Record<string, unknown>): Queue.QueueSettings {
   const connection = typeof redis === 'string' ? { url: redis } : { ...redis }
-  return { redis: connection as Queue.QueueSettings['redis'], prefix, removeOnSuccess: true, removeOnFailure: true, ...extra }
+  const settings = { retry_strategy: queueRetryStrategy, ...connection }
+  return { redis: settings as Queue.QueueSettings['redis'], prefix, removeOnSuccess: true, removeOnFailure: true, ...extra }
+}
+
+/** bee-queue's loader of its Lua scripts (CommonJS, no typings). */
+const beeQueueScripts = createRequire(import.meta.url)('bee-queue/lib/lua/index.js') as { buildCache(client: unknown): Promise<unknown> }
+
+/**
+ * bee-queue loads its Lua scripts once, when a queue connects, and then runs
+ * them by SHA only (EVALSHA). A Redis that restarts comes back with an empty
+ * script cache, so every enqueue and stall check would fail with NOSCRIPT
+ * until the process restarts. This loads them again each time the queue's
+ * command client is ready after a reconnect; `onError` gets a failed load.
+ */
+export function reloadScriptsOnReconnect(queue: Queue, onError: (error: unknown) => void): void {
+  queue.ready().then(
+    () => {
+      const client = (queue as unknown as { client?: NodeJS.EventEmitter }).client
+      client?.on('ready', () => void beeQueueScripts.buildCache(client).catch(onError))
+    },
+    () => undefined, // a queue that never connected reports it on its own calls
+  )
 }
 
 /** Dispatches refreshes to bee-queue workers. */
@@ -56,9 +88,10 @@ export class BeeQueueRefresher implements Refresher {
   private producer(name: string): Queue {
     let queue = this.queues.get(name)
     if (!queue) {
-      queue = new Queue(name, queueSettings(this.redis, this.prefix, { isWorker: false, getEvents: false, sendEvents: false }))
+      queue = new Queue(name, queueSettings(this.redis, this.prefix, { isWorker: false, getEvents: false, sendEvents: false, storeJobs: false }))
       // Connection errors surface on the dispatch that hits them; keep them off the process.
       queue.on('error', () => undefined)
+      reloadScriptsOnReconnect(queue, () => undefined) // a failed load surfaces on the next dispatch
       this.queues.set(name, queue)
     }
     return queue

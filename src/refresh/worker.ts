@@ -8,8 +8,11 @@ import Queue from 'bee-queue'
 import type { Cacheback } from '../cacheback.js'
 import { CachebackError } from '../errors.js'
 import type { AnyJob } from '../job.js'
-import { BeeQueueRefresher, type BeeQueueRedis, queueSettings } from './bee-queue.js'
+import { BeeQueueRefresher, type BeeQueueRedis, queueSettings, reloadScriptsOnReconnect } from './bee-queue.js'
 import { decodePayload } from './payload.js'
+
+/** Default number of refreshes a worker runs at once. */
+export const DEFAULT_WORKER_CONCURRENCY = 16
 
 /** A function made by `cacheback(fn)`. */
 export type CachedFunctionLike = ((...args: never[]) => unknown) & { job: AnyJob }
@@ -20,7 +23,7 @@ export interface RefreshWorkerOptions {
   cache: Cacheback
   /** Jobs this worker runs, besides those already registered with `cache`. */
   jobs?: readonly (AnyJob | CachedFunctionLike)[]
-  /** Refreshes run at once. @default 4 */
+  /** Refreshes run at once (refreshes mostly wait on upstreams). @default 16 */
   concurrency?: number
   /** Queue Redis connection. @default the cache's `BeeQueueRefresher` setting */
   redis?: BeeQueueRedis
@@ -54,8 +57,9 @@ export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker
     queueSettings(redis, options.prefix ?? producer?.prefix ?? 'bq', { isWorker: true, getEvents: false, sendEvents: false, stallInterval }),
   )
   queue.on('error', (error) => cache.emit({ type: 'store-error', error }))
+  reloadScriptsOnReconnect(queue, (error) => cache.emit({ type: 'store-error', error }))
   queue.on('failed', () => undefined)
-  queue.process(options.concurrency ?? 4, async (job) => {
+  queue.process(options.concurrency ?? DEFAULT_WORKER_CONCURRENCY, async (job) => {
     let request
     try {
       request = decodePayload(job.data, String(job.id))

@@ -20,7 +20,7 @@ export interface RedisStoreOptions {
    * never closed by the store. Connection options or a `redis://` URL make the
    * store create its own client (no offline queue, one retry per request,
    * `commandTimeoutMs` as command timeout, auto-pipelining, reconnecting
-   * forever with a backoff capped at 2 s) that `close()` closes. A client you
+   * forever with a backoff capped at 1 s) that `close()` closes. A client you
    * pass yourself should have `enableAutoPipelining: true` too: concurrent
    * reads then share socket writes (about 15 % more hits per second).
    * @example new RedisStore({ redis: 'redis://127.0.0.1:6379' })
@@ -189,7 +189,8 @@ function isClient(redis: RedisStoreOptions['redis']): redis is RedisClient {
 }
 
 function createClient(redis: RedisOptions | string, commandTimeoutMs: number): Redis {
-  const retryStrategy = (attempt: number): number => Math.min(attempt * 100, 2000)
+  // Capped at 1 s so hits resume within about 1 s plus one fetch of Redis returning, however long it was away.
+  const retryStrategy = (attempt: number): number => Math.min(attempt * 100, 1000)
   const required: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: commandTimeoutMs, enableAutoPipelining: true }
   const client = typeof redis === 'string'
     ? new Redis(redis, { retryStrategy, ...required })

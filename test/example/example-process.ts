@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 
 /** Variables of the example that must not leak in from the test run's own environment. */
-const EXAMPLE_VARIABLES = ['PORT', 'UPSTREAM_PORT', 'UPSTREAM_URL', 'UPSTREAM_LATENCY_MS', 'REDIS_URL', 'CACHEBACK_NAMESPACE', 'CACHEBACK_QUEUE', 'TWEETS_LIFETIME', 'PROFILE_LIFETIME']
+const EXAMPLE_VARIABLES = ['PORT', 'UPSTREAM_PORT', 'UPSTREAM_URL', 'UPSTREAM_LATENCY_MS', 'REDIS_URL', 'CACHEBACK_NAMESPACE', 'CACHEBACK_QUEUE', 'TWEETS_LIFETIME', 'PROFILE_LIFETIME', 'REFRESH_TIMEOUT', 'STALL_INTERVAL_MS']
 
 const running = new Set<ChildProcess>()
 process.once('exit', () => {

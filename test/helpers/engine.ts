@@ -29,9 +29,10 @@ export const ENGINE_KINDS: EngineKind[] = ['memory', 'redis']
 /** Makes a job bound to a given cache (one per "process"). */
 export type JobFactory = (cache: Cacheback) => CachedFunction<any[], any>
 
-/** Extra worker options: stall detection, a schema whose cached fields it refreshes, options of the worker's cache. */
+/** Extra worker options: stall detection, concurrency, a schema whose cached fields it refreshes, options of the worker's cache. */
 export interface WorkerExtras {
   stallInterval?: number
+  concurrency?: number
   schema?: GraphQLSchema
   context?: RefreshContextFactory
   /** Overrides of the worker's Cacheback options (its `store`, say). */
@@ -45,8 +46,8 @@ export interface EngineSetup {
   log: EventLog
   /** A new "process": its own Cacheback on the shared store and queue. */
   process(options?: Partial<CachebackOptions>): Cacheback
-  /** Starts a refresh worker for the jobs (redis); no-op for memory (refreshes run in-process). */
-  startWorker(factories: JobFactory[], options?: WorkerExtras): Promise<void>
+  /** Starts a refresh worker for the jobs (redis) and resolves with it; no-op for memory (refreshes run in-process). */
+  startWorker(factories: JobFactory[], options?: WorkerExtras): Promise<RefreshWorker | undefined>
   /** Waits until `count` refreshes have succeeded anywhere. */
   refreshed(count?: number): Promise<void>
   /** Waits for background work of every process. */
@@ -80,12 +81,13 @@ export function createEngineSetup(kind: EngineKind): EngineSetup {
     log,
     process,
     async startWorker(factories, { cacheOptions, ...options } = {}) {
-      if (kind === 'memory') return
+      if (kind === 'memory') return undefined
       const cache = new Cacheback({ ...base, store: new RedisStore({ redis: url }), refresher: new InProcessRefresher(), ...cacheOptions })
       caches.push(cache)
       const worker = createRefreshWorker({ ...options, cache, jobs: factories.map((make) => make(cache)), redis: url, queue: namespace })
       workers.push(worker)
       await worker.ready()
+      return worker
     },
     refreshed: (count = 1) => log.waitFor('refresh-succeeded', count),
     async drain() {

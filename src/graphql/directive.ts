@@ -4,7 +4,6 @@
  * property resolvers) read through the cache; the input is not mutated.
  */
 import type { GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema } from 'graphql'
-import { responsePathAsArray } from 'graphql'
 import type { Cacheback, ReadResult } from '../cacheback.js'
 import { getDefaultCache } from '../default-cache.js'
 import { CachebackError, messageOf } from '../errors.js'
@@ -69,7 +68,7 @@ function wrapResolver({ cache, job, resolve, scope }: WrapInput): GraphQLFieldRe
     }
     const live = job.live(() => resolve(parent, args, context, info))
     const result = await readField(context, cache, live, key, jobArgs)
-    recordField(context, result, responsePathAsArray(info.path), policy.coordinate)
+    recordField(context, result, info.path, policy.coordinate)
     restrictCacheHint(info, policy, result)
     return result.value
   }

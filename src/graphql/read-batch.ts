@@ -4,6 +4,7 @@
  * by one `getMany`; a key seen twice in one operation is read and fetched
  * once. What was served is recorded for the response's extensions.
  */
+import { type ResponsePath as Path, responsePathAsArray } from 'graphql'
 import type { Cacheback, ReadResult } from '../cacheback.js'
 import { storeErrorEvent } from '../events.js'
 import type { ResolverJobArgs } from './field-keys.js'
@@ -98,11 +99,11 @@ export function readField(context: unknown, cache: Cacheback, job: ResolverJob, 
 }
 
 /** Records a served field for the extensions. */
-export function recordField(context: unknown, result: ReadResult<unknown>, path: (string | number)[], coordinate: string): void {
+export function recordField(context: unknown, result: ReadResult<unknown>, path: Path, coordinate: string): void {
   const state = stateOf(context)
   state[result.status]++
   if (result.status === 'stale') {
-    state.staleFields.push({ path, coordinate, age: Math.round(result.age ?? 0), lifetime: result.lifetime, refresh: result.refresh ?? 'in-flight' })
+    state.staleFields.push({ path: responsePathAsArray(path), coordinate, age: Math.round(result.age ?? 0), lifetime: result.lifetime, refresh: result.refresh ?? 'in-flight' })
   }
 }
 

@@ -71,7 +71,7 @@ export class Cacheback implements RefreshRunner {
   private readonly events = new Listeners()
   private readonly background = new BackgroundTasks()
   private readonly registry = new JobRegistry()
-  private readonly flights = new Map<string, Promise<unknown>>()
+  private readonly flights = new Map<string, { promise: Promise<unknown>; startedAt: number }>()
 
   constructor(options: CachebackOptions = {}) {
     this.store = options.store ?? new MemoryStore()
@@ -207,15 +207,15 @@ export class Cacheback implements RefreshRunner {
    * call, which resolves once the value is stored (so the next read hits).
    * A failed write is reported; with `strictWrite` (refreshes) it also rejects.
    */
-  fetchShared(job: AnyJob, key: string, args: unknown[], strictWrite = false): Promise<unknown> {
-    let flight = this.flights.get(key)
-    if (!flight) {
-      flight = this.fetchAndWait(job, key, args, strictWrite)
-      this.flights.set(key, flight)
-      const done = () => void this.flights.delete(key)
-      flight.then(done, done)
-    }
-    return flight
+  fetchShared(job: AnyJob, key: string, args: unknown[], strictWrite = false, joinWithinMs = Infinity): Promise<unknown> {
+    const existing = this.flights.get(key)
+    // A flight older than `joinWithinMs` is presumed stuck: start a new one beside it.
+    if (existing && this.now() - existing.startedAt < joinWithinMs) return existing.promise
+    const flight = { promise: this.fetchAndWait(job, key, args, strictWrite), startedAt: this.now() }
+    this.flights.set(key, flight)
+    const done = () => void (this.flights.get(key) === flight && this.flights.delete(key))
+    flight.promise.then(done, done)
+    return flight.promise
   }
 
   private async fetchAndWait(job: AnyJob, key: string, args: unknown[], strictWrite: boolean): Promise<unknown> {
@@ -314,7 +314,7 @@ export class Cacheback implements RefreshRunner {
     }
     const request: RefreshRequest = { job: job.name, key, args, token, queue: job.queue, timeoutMs }
     try {
-      const lock = await this.store.acquireLock(lockKeyOf(key), { now, until: now + timeoutMs, token, ttlMs: Math.ceil(timeoutMs) })
+      const lock = await this.store.acquireLock(lockKeyOf(key), { now, until: now + timeoutMs, token, ttlMs: lockSafetyNetMs(timeoutMs) })
       if (lock !== 'acquired') return lock === 'failed' ? 'failed' : 'in-flight'
     } catch (error) {
       this.emit(storeErrorEvent(error, job.name, key))
@@ -358,7 +358,8 @@ export class Cacheback implements RefreshRunner {
         throw new CachebackError('E_INVALID_PAYLOAD', `Refresh of "${job.name}": its arguments give key ${key}, not the requested ${request.key} (namespace or job version mismatch?)`, { job: job.name, key: request.key })
       }
       const startedAt = this.now()
-      await this.fetchShared(job, key, request.args, true)
+      // A refresh does not join a fetch of this key older than refreshTimeout: that one is stuck.
+      await this.fetchShared(job, key, request.args, true, job.refreshTimeout(...request.args) * 1000)
       await this.handOverLock(job, request, startedAt)
       this.emit(entryEvent('refresh-succeeded', request.job, request.key))
     } catch (error) {
@@ -388,4 +389,13 @@ function unknownJobError(request: RefreshRequest): CachebackError {
     return new CachebackError('E_UNKNOWN_COORDINATE', `No cached field ${coordinate} in this worker's schema (is the worker's schema the server's, with @cacheback on ${coordinate}?)`, { job: request.job, key: request.key, coordinate })
   }
   return new CachebackError('E_UNKNOWN_JOB', `No job named "${request.job}" is registered with this cache (key ${request.key}); pass it in createRefreshWorker({ jobs })`, { job: request.job, key: request.key })
+}
+
+/**
+ * Real-time expiry of a refresh lock, a cleanup safety net only: the lock's
+ * logical expiry (on the cache's clock) decides. Twice the refresh timeout
+ * plus a second, so a lock never vanishes before its logical expiry.
+ */
+function lockSafetyNetMs(timeoutMs: number): number {
+  return Math.ceil(timeoutMs * 2) + 1000
 }

@@ -2,12 +2,194 @@
  * `graphql-list`: a query returning 100 items, each with a `@cacheback`
  * field, all fresh in Redis. Apollo Server + cacheback against the same
  * server without a cache, and Mercurius + mercurius-cache against Mercurius
- * without a cache; requests/s, p99 and Redis commands per query.
+ * without a cache; requests/s, p99 and Redis commands per query. Each
+ * server runs in a process of its own and is loaded over loopback HTTP.
  */
-import type { Scenario } from '../scenario.js'
+import { isDeepStrictEqual } from 'node:util'
+import type { Redis } from 'ioredis'
+import { LIST_PAGES, LIST_QUERY, LIST_SIZE, detailsOf } from '../processes/schemas.js'
+import type { Scenario, ScenarioContext, ScenarioReport } from '../scenario.js'
+import { int, ms, ratio } from '../support/format.js'
+import { collectGarbage } from '../support/gc.js'
+import { GraphqlHttpClient, graphqlBody } from '../support/graphql-http.js'
+import { type ServerProcess, startServerProcess } from '../support/processes.js'
+import { benchClient, commandCalls } from '../support/redis.js'
+import { type LoadResult, median, medianRatio, roundRobin, runLoad } from '../support/stats.js'
+
+const REQUESTS_PER_ROUND = 1500
+const WARMUP_REQUESTS = 500
+/** Requests in flight at once (keep-alive connections per server). */
+const CONCURRENCY = 16
+/** The target: Redis round-trips for the 100 cached fields of one query. */
+const ROUND_TRIP_TARGET = 2
+
+interface Contender {
+  name: string
+  kind: 'apollo-cacheback' | 'apollo' | 'mercurius-cache' | 'mercurius'
+  /** The uncached server this one's overhead ratio is taken against. */
+  baseline?: string
+}
+
+const OURS = 'Apollo + cacheback'
+const THEIRS = 'Mercurius + mercurius-cache'
+const CONTENDERS: Contender[] = [
+  { name: OURS, kind: 'apollo-cacheback', baseline: 'Apollo, no cache' },
+  { name: 'Apollo, no cache', kind: 'apollo' },
+  { name: THEIRS, kind: 'mercurius-cache', baseline: 'Mercurius, no cache' },
+  { name: 'Mercurius, no cache', kind: 'mercurius' },
+]
+
+interface RoundResult extends LoadResult {
+  /** Redis commands per query, by command (`INFO commandstats` delta ÷ requests). */
+  commands: Record<string, number>
+}
+
+interface Running extends Contender {
+  server: ServerProcess
+  client: GraphqlHttpClient
+}
+
+/** The request bodies, one per page (made before any timed loop); request `i` asks for page `i % LIST_PAGES`. */
+const bodies = Array.from({ length: LIST_PAGES }, (_, page) => graphqlBody(LIST_QUERY, { page }))
+const load = (contender: Running, requests: number) => runLoad((i) => contender.client.post(bodies[i % LIST_PAGES]), requests, CONCURRENCY)
+
+/** Redis commands the server ran per query during `run` (the INFO calls of the measurement itself left out). */
+async function countCommands(monitor: Redis, requests: number, run: () => Promise<LoadResult>): Promise<RoundResult> {
+  const before = await commandCalls(monitor)
+  const result = await run()
+  const after = await commandCalls(monitor)
+  const commands: Record<string, number> = {}
+  for (const [name, calls] of Object.entries(after)) {
+    const delta = calls - (before[name] ?? 0)
+    if (delta > 0 && name !== 'info') commands[name] = delta / requests
+  }
+  return { ...result, commands }
+}
+
+/** The answer to `page` must be its 100 items with their values; cacheback's must say all 100 were hits. */
+async function checkAnswer(contender: Running, page: number, expectHits: boolean): Promise<void> {
+  const response = await contender.client.json<{ data: { items: { id: number; details: unknown }[] }; extensions?: { cacheback?: { hit: number; miss: number; stale: number } } }>(bodies[page])
+  const items = response.data.items
+  const expected = (item: { id: number; details: unknown }, i: number) => item.id === page * LIST_SIZE + i && isDeepStrictEqual(item.details, detailsOf(item.id))
+  if (items.length !== LIST_SIZE || !items.every(expected)) throw new Error(`graphql-list: ${contender.name} answered wrong items for page ${page}`)
+  const reads = response.extensions?.cacheback
+  if (contender.kind === 'apollo-cacheback' && expectHits && reads?.hit !== LIST_SIZE) throw new Error(`graphql-list: ${contender.name} read ${JSON.stringify(reads)}, expected ${LIST_SIZE} hits`)
+}
+
+async function start(context: ScenarioContext): Promise<Running[]> {
+  const running: Running[] = []
+  try {
+    for (const contender of CONTENDERS) {
+      const server = await startServerProcess(contender.name, 'bench/processes/list-server.ts', { KIND: contender.kind, REDIS_URL: context.redisUrl, PREFIX: context.prefix })
+      running.push({ ...contender, server, client: new GraphqlHttpClient(server.url, CONCURRENCY) })
+    }
+  } catch (error) {
+    await stop(running)
+    throw error
+  }
+  return running
+}
+
+async function stop(running: Running[]): Promise<void> {
+  for (const contender of running) {
+    contender.client.close()
+    await contender.server.stop()
+  }
+}
+
+async function run(context: ScenarioContext): Promise<ScenarioReport> {
+  context.log(`starting ${CONTENDERS.length} server processes`)
+  const running = await start(context)
+  const monitor = benchClient(context.redisUrl)
+  try {
+    // The first query of each page stores its 100 values.
+    for (const contender of running) for (let page = 0; page < LIST_PAGES; page++) await checkAnswer(contender, page, false)
+    for (const contender of running) {
+      await load(contender, WARMUP_REQUESTS)
+      await checkAnswer(contender, 0, true)
+    }
+    const byName = new Map(running.map((c) => [c.name, c]))
+    const results = await roundRobin(context.rounds, [...byName.keys()], async (name, round) => {
+      const contender = byName.get(name)!
+      await contender.server.request('gc')
+      collectGarbage()
+      const result = await countCommands(monitor, REQUESTS_PER_ROUND, () => load(contender, REQUESTS_PER_ROUND))
+      const perQuery = Object.values(result.commands).reduce((a, b) => a + b, 0)
+      context.log(`round ${round + 1}: ${name.padEnd(28)} ${int(result.opsPerSec)} req/s, p99 ${ms(result.p99)} ms, ${perQuery.toFixed(1)} Redis commands/query`)
+      return result
+    })
+    for (const contender of running) await checkAnswer(contender, LIST_PAGES - 1, true)
+    const mercuriusStats = await byName.get(THEIRS)!.server.request<{ hits: number; misses: number }>('stats')
+    return report(context, results, mercuriusStats)
+  } finally {
+    monitor.disconnect()
+    await stop(running)
+  }
+}
+
+/** `mget 1.00, evalsha 0.01` (commands per query, most frequent first). */
+function describeCommands(commands: Record<string, number>): string {
+  const entries = Object.entries(commands).sort((a, b) => b[1] - a[1])
+  return entries.length === 0 ? 'none' : entries.map(([name, perQuery]) => `${name} ${perQuery >= 10 ? perQuery.toFixed(0) : perQuery.toFixed(2)}`).join(', ')
+}
+
+function report(context: ScenarioContext, results: Record<string, RoundResult[]>, mercuriusStats: { hits: number; misses: number }): ScenarioReport {
+  const rps = (name: string) => results[name].map((r) => r.opsPerSec)
+  const overhead = (contender: Contender) => (contender.baseline ? medianRatio(rps(contender.name), rps(contender.baseline)) : Number.NaN)
+  const medianCommands = (name: string) => {
+    const names = new Set(results[name].flatMap((r) => Object.keys(r.commands)))
+    return Object.fromEntries([...names].map((command) => [command, median(results[name].map((r) => r.commands[command] ?? 0))]))
+  }
+  const rows = CONTENDERS.map((contender) => {
+    const commands = medianCommands(contender.name)
+    return [
+      contender.name,
+      int(median(rps(contender.name))),
+      ms(median(results[contender.name].map((r) => r.p50))),
+      ms(median(results[contender.name].map((r) => r.p99))),
+      contender.baseline ? ratio(overhead(contender)) : '–',
+      Object.values(commands)
+        .reduce((a, b) => a + b, 0)
+        .toFixed(1),
+      describeCommands(commands),
+    ]
+  })
+  const ours = CONTENDERS.find((c) => c.name === OURS)!
+  const theirs = CONTENDERS.find((c) => c.name === THEIRS)!
+  const oursOverhead = overhead(ours)
+  const theirsOverhead = overhead(theirs)
+  const oursCommands = Math.max(...results[OURS].map((r) => Object.values(r.commands).reduce((a, b) => a + b, 0)))
+  const vsTheirs = medianRatio(rps(OURS), rps(THEIRS))
+  return {
+    tables: [
+      {
+        title: `graphql-list: ${int(REQUESTS_PER_ROUND)} requests per contender per round over loopback HTTP, ${CONCURRENCY} in flight, ${LIST_SIZE} cached fields per query, medians of ${context.rounds} rounds`,
+        columns: ['server', 'req/s', 'p50 ms', 'p99 ms', 'vs same server uncached', 'Redis commands/query', 'by command (per query)'],
+        rows,
+      },
+    ],
+    targets: [
+      { name: 'Redis round-trips for the 100 cached fields of a query (cacheback, most in any round)', target: `≤ ${ROUND_TRIP_TARGET}`, actual: oursCommands.toFixed(2), met: oursCommands <= ROUND_TRIP_TARGET },
+      {
+        name: 'overhead ratio (cached ÷ uncached req/s): cacheback on Apollo vs mercurius-cache on Mercurius',
+        target: 'better (higher)',
+        actual: `${ratio(oursOverhead)} vs ${ratio(theirsOverhead)}`,
+        met: oursOverhead > theirsOverhead,
+      },
+    ],
+    notes: [
+      `Query \`${LIST_QUERY}\`: \`items\` returns ${LIST_SIZE} items (not cached); each item's \`details\` (a ${'~'}250-byte JSON object: id, handle, bio) is the cached field, fresh in Redis for the whole run. Uncached servers run the same resolvers, which return prebuilt values at once: the ratio to them is the whole cost of the cache on the hot path.`,
+      'Each server is a process of its own (`bench/processes/list-server.ts`), loaded from the benchmark process over loopback HTTP/1.1 with keep-alive connections (`bench/support/graphql-http.ts`), a closed loop of requests; the benchmark process, the server and Redis share the 2 cores. Before each measurement the server and the benchmark process run a full GC.',
+      `\`${OURS}\`: Apollo Server 5 standalone, \`cachebackDirective({ cache })\` with \`@cacheback(lifetime: 3600, ttl: 7200)\` on \`Item.details\`, \`RedisStore({ redis: url })\` (the client the store makes: auto-pipelining, 250 ms command timeout), \`cachebackApolloPlugin()\` (so every answer carries \`extensions.cacheback\`, hit: 100). \`Apollo, no cache\`: the same server, plugin and SDL, the schema not transformed.`,
+      `\`${THEIRS}\`: Fastify 5 + Mercurius 16 (default settings, no JIT) + mercurius-cache 8 with \`policy: { Item: { details: true } }\`, \`ttl: 3600, stale: 3600\` (cacheback's lifetime and grace), Redis storage on an ioredis client with \`enableAutoPipelining: true\`, \`invalidation: false\`. It stores JSON and reads each field with a GET, plus a PTTL because \`stale\` is set. Field hits it counted over the run: ${int(mercuriusStats.hits)}, misses: ${int(mercuriusStats.misses)} (the first query's ${LIST_SIZE}). \`Mercurius, no cache\`: the same server without the plugin.`,
+      `\`Redis commands/query\`: the \`INFO commandstats\` delta of the benchmark's Redis over the round ÷ requests. For cacheback it is the number of round-trips: one MGET of the ${LIST_SIZE} keys per query (one execution level, one \`getMany\`). mercurius-cache's commands are auto-pipelined by ioredis (commands issued in one tick share a write), so its round-trips are fewer than its commands, but Redis executes each.`,
+      `\`vs same server uncached\` = the contender's req/s ÷ its uncached server's req/s in the same round, median over rounds: the overhead ratio. Apollo and Mercurius differ in their own speed; cacheback on Apollo vs mercurius-cache on Mercurius in absolute req/s: ${ratio(vsTheirs)} (median of the per-round ratios).`,
+    ],
+  }
+}
 
 export const graphqlList: Scenario = {
   name: 'graphql-list',
   title: '100 cached fields in one query: overhead ratio and Redis round-trips, against mercurius-cache',
-  pending: 'waits for the GraphQL layer (src/graphql/)',
+  run,
 }

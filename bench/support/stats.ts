@@ -71,3 +71,61 @@ export async function roundRobin<R>(rounds: number, names: readonly string[], ru
 export function medianRatio(a: readonly number[], b: readonly number[]): number {
   return median(a.map((value, round) => value / b[round]))
 }
+
+/** One call of an open-ended load: when it started (ms, `performance.now()`) and how long it took. */
+export interface CallRecord {
+  startedAt: number
+  latencyMs: number
+  /** The call rejected. */
+  failed: boolean
+}
+
+/** A load that runs until stopped (`startLoad`). */
+export interface RunningLoad {
+  /** Calls finished so far. */
+  readonly finished: number
+  /** Stops starting calls; resolves with every call's record once those running have finished. */
+  stop(): Promise<CallRecord[]>
+}
+
+/**
+ * Starts `concurrency` callers that each call `call(i)` (i counting up across
+ * callers) one after another until `stop()`. A rejected call is recorded as
+ * failed and the caller goes on.
+ */
+export function startLoad(call: (i: number) => Promise<unknown>, concurrency: number): RunningLoad {
+  const records: CallRecord[] = []
+  let next = 0
+  let stopping = false
+  const caller = async (): Promise<void> => {
+    while (!stopping) {
+      const i = next++
+      const startedAt = performance.now()
+      let failed = false
+      try {
+        await call(i)
+      } catch {
+        failed = true
+      }
+      records.push({ startedAt, latencyMs: performance.now() - startedAt, failed })
+    }
+  }
+  const callers = Promise.all(Array.from({ length: concurrency }, caller))
+  return {
+    get finished() {
+      return records.length
+    },
+    async stop() {
+      stopping = true
+      await callers
+      return records
+    },
+  }
+}
+
+/** Latency percentiles (ms) of the records that started in `[from, to)`. */
+export function latencyOf(records: readonly CallRecord[], from = -Infinity, to = Infinity): { count: number; failed: number; p50: number; p99: number; max: number } {
+  const inWindow = records.filter((r) => r.startedAt >= from && r.startedAt < to)
+  const sorted = Float64Array.from(inWindow, (r) => r.latencyMs).sort()
+  return { count: inWindow.length, failed: inWindow.filter((r) => r.failed).length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.length ? sorted[sorted.length - 1] : Number.NaN }
+}

@@ -9,6 +9,7 @@ import type { Cacheback } from '../cacheback.js'
 import { CachebackError } from '../errors.js'
 import type { AnyJob } from '../job.js'
 import { BeeQueueRefresher, type BeeQueueRedis, queueSettings, reloadScriptsOnReconnect } from './bee-queue.js'
+import { lockKeyOf } from '../keys.js'
 import { decodePayload } from './payload.js'
 
 /** Default number of refreshes a worker runs at once. */
@@ -56,9 +57,23 @@ export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker
     options.queue ?? producer?.queueName ?? 'cacheback-refresh',
     queueSettings(redis, options.prefix ?? producer?.prefix ?? 'bq', { isWorker: true, getEvents: false, sendEvents: false, stallInterval }),
   )
+  const reported = new WeakSet<object>() // failures already reported as events
   queue.on('error', (error) => cache.emit({ type: 'store-error', error }))
   reloadScriptsOnReconnect(queue, (error) => cache.emit({ type: 'store-error', error }))
-  queue.on('failed', () => undefined)
+  // Failures thrown by the handler were reported by it; a job bee-queue gave up on (its
+  // timeout, the key's refreshTimeout) was not: report it, and mark the lock failed.
+  queue.on('failed', (job, error) => {
+    if (reported.has(error)) return
+    let request
+    try {
+      request = decodePayload(job.data, String(job.id))
+    } catch {
+      return
+    }
+    const { job: name, key, token } = request
+    const marked = cache.store.markLockFailed(lockKeyOf(key), token).catch((storeError) => cache.emit({ type: 'store-error', job: name, key, error: storeError }))
+    cache.track(marked.then(() => cache.emit({ type: 'refresh-failed', job: name, key, error })))
+  })
   queue.process(options.concurrency ?? DEFAULT_WORKER_CONCURRENCY, async (job) => {
     let request
     try {
@@ -66,9 +81,16 @@ export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker
     } catch (error) {
       const payload = error as CachebackError
       cache.emit({ type: 'refresh-failed', job: payload.job, key: payload.key, error })
+      reported.add(payload)
       throw error
     }
-    await cache.runRefresh(request)
+    try {
+      await cache.runRefresh(request)
+    } catch (error) {
+      const thrown = typeof error === 'object' && error !== null ? error : new Error(String(error))
+      reported.add(thrown)
+      throw thrown
+    }
   })
   const stallTimer = setInterval(() => {
     queue.checkStalledJobs().catch((error) => cache.emit({ type: 'store-error', error }))

@@ -22,12 +22,13 @@ it('answers every request through a 5 s Redis outage, hits again once Redis is b
       `after ${ms(after.p50)}/${ms(after.p99)}/${ms(after.max)}; hits again ${ms(result.hitsResumedAfterMs)} ms after Redis returned, worker refreshing again after ${ms(result.workerRefreshAfterMs)} ms; ` +
       `${result.contents.entries.length} entries and ${result.contents.locks.length} locks read back, ${result.contents.corrupt.length} corrupt`,
   )
+  const logs = `server:\n${result.serverLogAfterReturn.slice(-20).join('\n')}\nworker:\n${result.workerLogAfterReturn.slice(-20).join('\n')}`
   expect(result.failures.slice(0, 5)).toEqual([])
   expect(outage.count).toBeGreaterThan(50) // the load went on through the outage
   expect(result.outageHits).toBe(0) // ...and really had no store
-  expect(result.hitsResumedAfterMs).toBeDefined()
-  expect(result.workerRefreshAfterMs).toBeDefined()
-  expect(result.processesAlive).toBe(true)
+  expect(result.hitsResumedAfterMs, logs).toBeDefined()
+  expect(result.workerRefreshAfterMs, logs).toBeDefined() // the queue works again (bee-queue's scripts reloaded)
+  expect(result.processesAlive, logs).toBe(true)
   expect(result.contents.corrupt).toEqual([])
   expect(result.contents.entries.length).toBeGreaterThan(0)
 }, 90_000)

@@ -17,7 +17,7 @@ it('reruns the refresh of a worker killed mid-refresh, serving the stale value m
   const [round] = result.rounds
   console.log(
     `[reliability] worker ${round.victim} SIGKILLed mid-refresh: ${round.survivor} refetched ${round.killToRerunMs.toFixed(0)} ms later (stall interval 500 ms), ` +
-      `fresh ${round.killToFreshMs.toFixed(0)} ms after the kill; ${round.staleOld} of ${round.answers} answers meanwhile were the old value, stale, the last the new one; ${result.failures.length} failed of ${result.samples.length}`,
+      `fresh ${round.killToFreshMs.toFixed(0)} ms after the kill; ${round.staleOld} of ${round.answers} answers until then were the old value, stale, the others the new one, a hit; ${result.failures.length} failed of ${result.samples.length}`,
   )
   expect(result.failures.slice(0, 5)).toEqual([])
   expect(round.unexpected).toEqual([])

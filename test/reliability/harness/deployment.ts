@@ -26,6 +26,10 @@ export interface Deployment {
   workerOf(proxy: FaultyUpstream): ProxiedWorker
   /** Starts a new process in place of the worker labelled `label` (after it died), on the same proxy. */
   replaceWorker(label: string): Promise<ProxiedWorker>
+  /** Every worker process started, replaced ones included. */
+  workerProcesses(): ExampleProcess[]
+  /** The last lines of every process (stale-read lines left out), for a failure message. */
+  logTails(): string
   /** Stops every process (SIGTERM, SIGKILL after 10 s), the proxies and the upstream. */
   stop(): Promise<void>
 }
@@ -35,6 +39,7 @@ export async function startDeployment(settings: ExampleSettings, labels: string[
   const upstream = await startUpstream({ latencyMs: settings.upstreamLatencyMs })
   const proxies = await Promise.all(labels.map((label) => startFaultyUpstream(upstream.url, label, mode)))
   const workers: ProxiedWorker[] = []
+  const replaced: ExampleProcess[] = []
   let server: ExampleServer | undefined
   const stop = async () => {
     for (const proxy of proxies) proxy.setMode('pass') // a worker stops once its running refreshes end
@@ -63,8 +68,15 @@ export async function startDeployment(settings: ExampleSettings, labels: string[
     async replaceWorker(label) {
       const index = workers.findIndex((w) => w.label === label)
       await workers[index].process.stop()
+      replaced.push(workers[index].process)
       workers[index] = { ...workers[index], process: await startExampleWorker(settings, workers[index].proxy.url) }
       return workers[index]
+    },
+    workerProcesses: () => [...replaced, ...workers.map((w) => w.process)],
+    logTails() {
+      const tail = (name: string, lines: string[]) => `--- ${name}\n${lines.filter((l) => !/served stale/.test(l)).slice(-15).join('\n')}`
+      const processes = [...replaced, ...workers.map((w) => w.process)]
+      return [tail('server', server!.process.lines), ...processes.map((p, i) => tail(`worker process ${i + 1}`, p.lines))].join('\n')
     },
     stop,
   }

@@ -54,7 +54,7 @@ export interface RedisOutageResult {
   /** Both processes still running at the end. */
   processesAlive: boolean
   contents: NamespaceContents
-  /** The processes' output after Redis returned (for the report). */
+  /** The processes' output after Redis returned (for a failure message). */
   serverLogAfterReturn: string[]
   workerLogAfterReturn: string[]
 }
@@ -92,9 +92,9 @@ export async function runRedisOutage(options: RedisOutageOptions): Promise<Redis
       .waitFor((s) => s.startedAt >= returnedAt && (s.cacheback?.hit ?? 0) > 0, options.hitsWithinMs, 'with a hit after Redis returned')
       .catch(() => undefined)
     // Entries written after the return go stale after tweetsLifetime; their refreshes go through the queue again.
-    const refreshedBefore = worker.matching(REFRESHED_TWEETS).length
+    const refreshedAtReturn = worker.lines.slice(0, workerLinesAtReturn).filter((l) => REFRESHED_TWEETS.test(l)).length
     const queueBack = await worker
-      .waitForLines(REFRESHED_TWEETS, refreshedBefore + 1, options.hitsWithinMs + options.tweetsLifetime * 1000)
+      .waitForLines(REFRESHED_TWEETS, refreshedAtReturn + 1, options.hitsWithinMs + options.tweetsLifetime * 1000)
       .then(() => performance.now(), () => undefined)
     await sleep(returnedAt + options.afterMs - performance.now())
     const samples = await load.stop()

@@ -82,7 +82,7 @@ export async function runRefreshRace(options: RefreshRaceOptions): Promise<Refre
         frozen.add(slow.process)
         const fastDone = fast.process.matching(REFRESHED_TWEETS).length + 1
         const slowDone = slow.process.matching(REFRESHED_TWEETS).length + 1
-        const rerun = firstRequest([fast.proxy], TWEETS_PATH, options.waitMs)
+        const rerun = firstRequest([fast.proxy], TWEETS_PATH, options.waitMs, slowFetch.at)
         fast.proxy.setMode('pass')
         const { request: fastFetch } = await rerun
         await fast.process.waitForLines(REFRESHED_TWEETS, fastDone, options.waitMs)
@@ -110,6 +110,8 @@ export async function runRefreshRace(options: RefreshRaceOptions): Promise<Refre
         rounds.push(round)
         log(`round ${i + 1}: ${round.slow}'s refresh started ${round.headStartMs.toFixed(0)} ms before ${round.fast}'s (a redelivery after ${round.slow} froze), finished ${round.finishedLaterMs.toFixed(0)} ms after it; the entry kept ${round.winner}'s value`)
       }
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${deployment.logTails()}`, { cause: error })
     } finally {
       await load.stop()
     }

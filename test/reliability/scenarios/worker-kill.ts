@@ -84,16 +84,16 @@ async function killRound(deployment: Deployment, load: ReturnType<typeof startLo
 
   await sigkill(victim.process)
   const killedAt = performance.now()
-  const rerun = firstRequest([survivor.proxy], TWEETS_PATH, options.waitMs)
+  const rerun = firstRequest([survivor.proxy], TWEETS_PATH, options.waitMs, victimFetch.at)
   survivor.proxy.setMode('pass')
   const { request: rerunFetch } = await rerun
   await survivor.process.waitForLines(REFRESHED_TWEETS, refreshedBefore + 1, options.waitMs)
   const stamp = `[${survivor.label}]`
-  const fresh = await load.waitFor((s) => s.ok && s.cacheback?.hit === 1 && tweetsText(s).includes(stamp), options.waitMs, `with ${survivor.label}'s value as a hit`)
+  const isFresh = (s: Sample) => s.ok && s.cacheback?.hit === 1 && tweetsText(s).includes(stamp)
+  const fresh = await load.waitFor((s) => s.startedAt >= killedAt && isFresh(s), options.waitMs, `with ${survivor.label}'s value as a hit`, true)
 
   const answers = load.samples.filter((s) => s.startedAt >= killedAt && s.endedAt <= fresh.endedAt)
   const isStaleOld = (s: Sample) => s.ok && s.cacheback?.stale === 1 && tweetsText(s) === oldValue
-  const isFresh = (s: Sample) => s.ok && s.cacheback?.hit === 1 && tweetsText(s).includes(stamp)
   return {
     victim: victim.label,
     survivor: survivor.label,
@@ -115,7 +115,6 @@ export async function runWorkerKill(options: WorkerKillOptions): Promise<WorkerK
     ['A', 'B'],
     'hold',
   )
-  const retired: ExampleProcess[] = []
   try {
     const load = startLoad({ url: deployment.server.url, queries: [ANN_TWEETS], clients: options.clients ?? 4, pauseMs: options.pauseMs, keepData: true, maxDurationMs: options.rounds * (options.waitMs * 3 + 10_000) })
     const rounds: KillRound[] = []
@@ -127,20 +126,10 @@ export async function runWorkerKill(options: WorkerKillOptions): Promise<WorkerK
         log(`round ${i + 1}: killed ${round.victim} ${round.fetchToKillMs.toFixed(0)} ms into its fetch; ${round.survivor} refetched ${round.killToRerunMs.toFixed(0)} ms after the kill; fresh ${round.killToFreshMs.toFixed(0)} ms after; ${round.staleOld}/${round.answers} answers meanwhile served the old value stale`)
         for (const proxy of deployment.workers.map((w) => w.proxy)) proxy.setMode('hold')
         since = performance.now()
-        if (i + 1 < options.rounds) {
-          retired.push(deployment.workers.find((w) => w.label === round.victim)!.process)
-          await deployment.replaceWorker(round.victim)
-        }
+        if (i + 1 < options.rounds) await deployment.replaceWorker(round.victim)
       }
     } catch (error) {
-      const tail = (name: string, lines: string[]) => `--- ${name}\n${lines.slice(-15).join('\n')}`
-      const logs = [tail('server', deployment.server.process.lines.filter((l) => !/served stale/.test(l))), ...[...retired, ...deployment.workers.map((w) => w.process)].map((p, i) => tail(`worker ${i}`, p.lines))]
-      const { Redis } = await import('ioredis')
-      const r = new Redis(options.redisUrl)
-      const q = `bq:${namespace}:`
-      const state = { jobs: await r.hgetall(q + 'jobs'), waiting: await r.lrange(q + 'waiting', 0, -1), active: await r.lrange(q + 'active', 0, -1), stalling: await r.smembers(q + 'stalling'), lock: await r.keys(namespace + ':*refresh').then((ks) => Promise.all(ks.map((k) => r.get(k)))), clients: await r.client('LIST') }
-      r.disconnect()
-      throw new Error(`${(error as Error).message}\n${logs.join('\n')}\n${JSON.stringify(state, null, 1)}`, { cause: error })
+      throw new Error(`${(error as Error).message}\n${deployment.logTails()}`, { cause: error })
     } finally {
       await load.stop()
     }
@@ -148,7 +137,7 @@ export async function runWorkerKill(options: WorkerKillOptions): Promise<WorkerK
       samples: load.samples,
       failures: load.samples.filter((s) => !s.ok),
       rounds,
-      refreshFailures: [...retired, ...deployment.workers.map((w) => w.process)].reduce((n, p) => n + p.matching(/refresh-failed/).length, 0),
+      refreshFailures: deployment.workerProcesses().reduce((n, p) => n + p.matching(/refresh-failed/).length, 0),
       contents: await readNamespace(options.redisUrl, namespace),
     }
   } finally {

@@ -14,6 +14,7 @@ import { BeeQueueRefresher, Cacheback, RedisStore, cacheback, createRefreshWorke
 import { jobIdOf } from '../../src/keys.js'
 import { queueSettings } from '../../src/refresh/bee-queue.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload } from '../../src/refresh/payload.js'
+import { DEFAULT_WORKER_CONCURRENCY } from '../../src/refresh/worker.js'
 import type { Scenario, ScenarioContext, ScenarioReport } from '../scenario.js'
 import { int, ratio } from '../support/format.js'
 import { collectGarbage } from '../support/gc.js'
@@ -25,7 +26,7 @@ import { Countdown, inBatches } from '../support/util.js'
 const KEYS = 5_000
 const WARMUP_KEYS = 1_000
 /** Worker concurrencies measured: the `createRefreshWorker` default first (the target's), then a higher one. */
-const CONCURRENCIES = [4, 32]
+const CONCURRENCIES = [DEFAULT_WORKER_CONCURRENCY, 64]
 /** Concurrent readers (or raw producers) dispatching, as in a busy server. */
 const READERS = 100
 /** bee-queue job timeout: the refresher sets the job's `refreshTimeout` (default 60 s). */

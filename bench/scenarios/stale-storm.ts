@@ -228,6 +228,7 @@ async function runRound(contender: Contender, upstream: SlowUpstream, pids: Pids
   const freshLoad = startLoad(load(contender), CLIENTS)
   await sleep(Math.min(FRESH_PHASE_MS, filledFrom + LIFETIME_S * 1000 - 500 - Date.now()))
   const freshRecords = await freshLoad.stop()
+  if (freshLoad.firstError) context.log(`${label}: ${contender.name}: a fresh-phase request failed: ${freshLoad.firstError}`)
   const freshCores = coresBetween(freshCpu, sampleCpu(contender, pids))
   const fresh = latencyOf(freshRecords)
   const freshRate = fresh.count / ((performance.now() - freshStart) / 1000)
@@ -238,13 +239,17 @@ async function runRound(contender: Contender, upstream: SlowUpstream, pids: Pids
   await sleep(filledUntil + LIFETIME_S * 1000 + 300 - Date.now())
   const eventsBefore = await serverEvents(contender)
   upstream.resetCalls()
+  const profiling = process.env.BENCH_PROFILE_DIR && !label.startsWith('warm') // see processes/child.ts
+  if (profiling) for (const server of contender.servers) await server.request('profile-start')
   const stormCpu = sampleCpu(contender, pids)
   const stormStart = performance.now()
   const stormLoad = startLoad(load(contender), CLIENTS)
   const toFreshMs = await waitUntilFresh(contender, keys, filledUntil, stormStart)
   const stormEnd = performance.now()
   const stormCores = coresBetween(stormCpu, sampleCpu(contender, pids))
+  if (profiling) for (const server of contender.servers) context.log(`profile: ${await server.request<string>('profile-stop')}`)
   const records: CallRecord[] = await stormLoad.stop()
+  if (stormLoad.firstError) context.log(`${label}: ${contender.name}: a storm request failed: ${stormLoad.firstError}`)
   await sleep(UPSTREAM_LATENCY_MS + 300) // refreshes still running when the load stopped
   const storm = latencyOf(records, stormStart, stormEnd)
   const events = difference(await serverEvents(contender), eventsBefore)
@@ -310,6 +315,18 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
   }
 }
 
+/** What bounds the storm p99 of cacheback, said when the target is missed (from the CPU table and profiles of the servers during the storm). */
+function stormBound(ours: RoundResult[]): string {
+  const synchronous = median(ours.map((r) => Object.entries(r.events).filter(([name]) => name === 'miss' || name.startsWith('store-error')).reduce((sum, [, n]) => sum + n, 0)))
+  const total = median(ours.map((r) => r.stormCores.servers + r.stormCores.worker + r.stormCores.redis + r.stormCores.bench))
+  return (
+    `What bounds the storm p99: not the upstream. A server calls it only on a miss or when a Redis call fails (both counted as events: ${int(synchronous)} in the median storm), so no request waited for it. ` +
+    `The ${CLIENTS} closed-loop clients keep the 2 cores busy (${total.toFixed(2)} cores in use during the storm, see the CPU table), so latency follows the work per request and the CPU left for it: ` +
+    'a stale read makes two Redis round-trips one after the other (the MGET, then the refresh-lock script, also when another read already holds the lock) and the read that takes the lock a third (the queue save, awaited so the answer can say `dispatched`), where a hit makes one; and during the storm the worker takes its share of the cores for 1,000 refreshes (upstream call, encode, compare-and-set write, lock hand-over). ' +
+    'See bench/README.md for the proposed changes (a per-process memo of held locks, answering once the lock is taken).'
+  )
+}
+
 const seconds = (msValue: number) => (Number.isFinite(msValue) ? (msValue / 1000).toFixed(2) : `> ${STORM_MAX_MS / 1000}`)
 
 function report(rounds: number, results: Record<string, RoundResult[]>, workerLines: string[]): ScenarioReport {
@@ -372,12 +389,13 @@ function report(rounds: number, results: Record<string, RoundResult[]>, workerLi
       },
     ],
     notes: [
-      `Query \`${STORM_QUERY}\` (one key per request, ${'~'}250-byte JSON value), request \`i\` for key \`i mod ${KEYS}\` on one of the ${SERVERS} servers (a hash of \`i\`, so both servers read every key). ${CLIENTS} clients in a closed loop (each sends its next request when the last is answered) over loopback HTTP with keep-alive. The upstream is an HTTP service in the benchmark process answering after ${UPSTREAM_LATENCY_MS} ms and counting calls per key.`,
+      `Query \`${STORM_QUERY}\` (one key per request, ${'~'}250-byte JSON value), request \`i\` reads key \`⌊i / ${READS_PER_KEY}⌋ mod ${KEYS}\`: each key is read by ${READS_PER_KEY} requests in a row, in flight together (a popular item on many screens), each sent to one of the ${SERVERS} servers by a hash of \`i\`, so both servers read every key. ${CLIENTS} clients in a closed loop (each sends its next request when the last is answered) over loopback HTTP with keep-alive. The upstream is an HTTP service in the benchmark process answering after ${UPSTREAM_LATENCY_MS} ms and counting calls per key.`,
       `A round: fill the ${int(KEYS)} keys through the servers (upstream without delay, so all are written within a fraction of a second), load them while fresh (\`fresh\`: up to ${FRESH_PHASE_MS / 1000} s, ending before any key can go stale), wait with no load until every key is stale (lifetime ${LIFETIME_S} s on the processes' real clocks), then load again (\`storm\`) until the benchmark, polling Redis every ${POLL_MS} ms, sees every key rewritten. \`storm\` latencies are of the requests started in that window; upstream calls are counted from the storm's start until ${UPSTREAM_LATENCY_MS + 300} ms after the load stopped. One warm-up round per contender, then ${rounds} rounds, contenders alternating.`,
       `\`${OURS}\`: two Apollo Server 5 processes with \`@cacheback(lifetime: ${LIFETIME_S}, ttl: ${STALE_S})\` on \`Query.item\`, \`RedisStore({ redis: url })\` (command timeout ${DEFAULT_COMMAND_TIMEOUT_MS} ms, the default) and \`BeeQueueRefresher\`; one worker process, the \`cacheback-worker\` command (\`src/cli/worker.ts\`) with \`--concurrency ${WORKER_CONCURRENCY}\`: a refresh waits ${UPSTREAM_LATENCY_MS} ms on the upstream, so concurrency, not CPU, sets the refresh rate; at the default of 16, ${int(KEYS)} refreshes take at least ${int(KEYS)} × ${UPSTREAM_LATENCY_MS} ms ÷ 16 = ${((KEYS * UPSTREAM_LATENCY_MS) / 16 / 1000).toFixed(1)} s. A stale read answers with the old value once the refresh lock is taken and the job queued (or the lock found held). Worker: ${workerSummary.replace('[storm-worker] ', '')}${workerErrors.length ? `; ${workerErrors.length} error lines, first: ${workerErrors[0]}` : ''}.`,
       `\`${THEIRS}\`: two Fastify 5 + Mercurius 16 processes with mercurius-cache 8, \`ttl: ${LIFETIME_S}, stale: ${STALE_S}\`, Redis storage (ioredis, auto-pipelining). A stale hit (remaining TTL ≤ \`stale\`, read with PTTL) is answered with the old value and refreshed in the same process, without a lock: each process may refresh a key, and so may each read of it until the new value is written. Its \`dedupe\` count is reads of a key merged with one already running in that process.`,
       `Events: cacheback's \`stale\` (a stale value served), \`refresh-dispatched:bee-queue\` (this read took the lock and queued the refresh; the others found it in flight), \`miss\` (a synchronous fetch), \`store-error:<code>\` (a Redis call failed or timed out: the read falls through to a synchronous fetch). mercurius-cache's \`hit\` counts stale hits too (it does not tell them apart).`,
       `Requests that failed during the run: ${failed}.`,
+      ...(oursRatio > STORM_TARGET ? [stormBound(ours)] : []),
     ],
   }
 }

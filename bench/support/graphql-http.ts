@@ -2,7 +2,10 @@
  * The benchmark's GraphQL client: POSTs over loopback HTTP/1.1 with
  * keep-alive connections (at most `maxSockets` per server), as a gateway or
  * a browser fleet would. A call resolves once the whole response is read;
- * a non-200 status or a response with `errors` rejects.
+ * a non-200 status or a response with `errors` rejects. A request that
+ * finds its reused idle connection closed by the server (ECONNRESET on a
+ * reused socket, the keep-alive race after an idle pause) is sent again
+ * once on a new connection, as Node's documentation advises.
  */
 import { Agent, request } from 'node:http'
 
@@ -21,6 +24,10 @@ export class GraphqlHttpClient {
 
   /** Sends a prepared JSON body (`graphqlBody`) and resolves with the raw response text. */
   post(body: string): Promise<string> {
+    return this.send(body, true)
+  }
+
+  private send(body: string, mayRetry: boolean): Promise<string> {
     return new Promise((resolve, reject) => {
       const req = request(
         { agent: this.agent, host: this.target.hostname, port: this.target.port, path: this.target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
@@ -35,7 +42,10 @@ export class GraphqlHttpClient {
           res.on('error', reject)
         },
       )
-      req.on('error', reject)
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (mayRetry && req.reusedSocket && error.code === 'ECONNRESET') this.send(body, false).then(resolve, reject)
+        else reject(error)
+      })
       req.end(body)
     })
   }

@@ -84,6 +84,8 @@ export interface CallRecord {
 export interface RunningLoad {
   /** Calls finished so far. */
   readonly finished: number
+  /** The first rejection's message, if any call rejected. */
+  readonly firstError: string | undefined
   /** Stops starting calls; resolves with every call's record once those running have finished. */
   stop(): Promise<CallRecord[]>
 }
@@ -97,6 +99,7 @@ export function startLoad(call: (i: number) => Promise<unknown>, concurrency: nu
   const records: CallRecord[] = []
   let next = 0
   let stopping = false
+  let firstError: string | undefined
   const caller = async (): Promise<void> => {
     while (!stopping) {
       const i = next++
@@ -104,8 +107,9 @@ export function startLoad(call: (i: number) => Promise<unknown>, concurrency: nu
       let failed = false
       try {
         await call(i)
-      } catch {
+      } catch (error) {
         failed = true
+        firstError ??= error instanceof Error ? error.message : String(error)
       }
       records.push({ startedAt, latencyMs: performance.now() - startedAt, failed })
     }
@@ -114,6 +118,9 @@ export function startLoad(call: (i: number) => Promise<unknown>, concurrency: nu
   return {
     get finished() {
       return records.length
+    },
+    get firstError() {
+      return firstError
     },
     async stop() {
       stopping = true

@@ -66,8 +66,7 @@ function wrapResolver({ cache, job, resolve, scope }: WrapInput): GraphQLFieldRe
       cache.emit(storeErrorEvent(new CachebackError('E_INVALID_PAYLOAD', `${policy.coordinate}: cannot key this read (${messageOf(error)}); served uncached`, { coordinate: policy.coordinate, job: job.name, cause: error }), job.name))
       return resolve(parent, args, context, info)
     }
-    const live = job.live(() => resolve(parent, args, context, info))
-    const result = await readField(context, cache, live, key, jobArgs)
+    const result = await readField(context, cache, job, key, jobArgs, () => resolve(parent, args, context, info))
     recordField(context, result, info.path, policy.coordinate)
     restrictCacheHint(info, policy, result)
     return result.value

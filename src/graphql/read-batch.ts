@@ -29,6 +29,8 @@ export interface OperationReads {
 
 interface PendingRead {
   job: ResolverJob
+  /** The request's own resolver call, used only when the read has to fetch. */
+  fetch: () => unknown
   key: string
   args: ResolverJobArgs
   resolve: (result: ReadResult<unknown>) => void
@@ -42,12 +44,12 @@ class ReadBatch {
 
   constructor(private readonly cache: Cacheback) {}
 
-  read(job: ResolverJob, key: string, args: ResolverJobArgs): Promise<ReadResult<unknown>> {
+  read(job: ResolverJob, key: string, args: ResolverJobArgs, fetch: () => unknown): Promise<ReadResult<unknown>> {
     let result = this.memo.get(key)
     if (!result) {
       result = new Promise((resolve, reject) => {
         if (this.queue.length === 0) scheduleAfterTick(() => void this.flush())
-        this.queue.push({ job, key, args, resolve, reject })
+        this.queue.push({ job, fetch, key, args, resolve, reject })
       })
       this.memo.set(key, result)
     }
@@ -64,9 +66,13 @@ class ReadBatch {
       this.cache.emit(storeErrorEvent(error, batch[0].job.name, batch[0].key))
       stored = batch.map(() => undefined)
     }
+    const now = this.cache.now()
     batch.forEach((read, i) => {
       const entry = this.cache.decode(read.job.name, read.key, stored[i])
-      this.cache.resolve(read.job, read.key, read.args, entry).then(read.resolve, read.reject)
+      // Served from the entry (hit or stale): the job itself; a miss fetches with the request's resolver call.
+      const usable = entry !== undefined && now < entry.expiresAt
+      const job = usable ? read.job : read.job.live(read.fetch)
+      this.cache.resolve(job, read.key, read.args, entry).then(read.resolve, read.reject)
     })
   }
 }
@@ -82,8 +88,9 @@ interface OperationState extends OperationReads {
 
 const states = new WeakMap<object, OperationState>()
 
+const fresh = (): OperationState => ({ hit: 0, stale: 0, miss: 0, staleFields: [], batches: new Map() })
+
 function stateOf(context: unknown): OperationState {
-  const fresh = (): OperationState => ({ hit: 0, stale: 0, miss: 0, staleFields: [], batches: new Map() })
   if (typeof context !== 'object' || context === null) return fresh()
   let state = states.get(context)
   if (!state) states.set(context, (state = fresh()))
@@ -91,11 +98,11 @@ function stateOf(context: unknown): OperationState {
 }
 
 /** Reads one field through the operation's batch (the context object identifies the operation). */
-export function readField(context: unknown, cache: Cacheback, job: ResolverJob, key: string, args: ResolverJobArgs): Promise<ReadResult<unknown>> {
+export function readField(context: unknown, cache: Cacheback, job: ResolverJob, key: string, args: ResolverJobArgs, fetch: () => unknown): Promise<ReadResult<unknown>> {
   const state = stateOf(context)
   let batch = state.batches.get(cache)
   if (!batch) state.batches.set(cache, (batch = new ReadBatch(cache)))
-  return batch.read(job, key, args)
+  return batch.read(job, key, args, fetch)
 }
 
 /** Records a served field for the extensions. */

@@ -10,7 +10,7 @@ import { type Entry, decodeEntry } from './entry.js'
 import { type CachebackEvent, type EventListener, entryEvent, storeErrorEvent } from './events.js'
 import type { AnyJob } from './job.js'
 import { buildKey, lockKeyOf } from './keys.js'
-import { ageSeconds, checkSeconds, decide } from './policy.js'
+import { ageSeconds, checkSeconds, type Decision, decide } from './policy.js'
 import { InProcessRefresher } from './refresh/in-process.js'
 import type { RefreshRequest, RefreshRunner, Refresher } from './refresh/refresher.js'
 import { BackgroundTasks, Listeners } from './background.js'
@@ -146,16 +146,17 @@ export class Cacheback implements RefreshRunner {
    */
   resolve<T>(job: AnyJob, key: string, args: unknown[], entry: Entry<T> | undefined): Promise<ReadResult<T>> {
     const now = this.now()
-    if (decide(entry, now, {}) !== 'hit') return this.resolveOther(job, key, args, entry, now)
+    const decision = decide(entry, now, {})
+    if (decision !== 'hit') return this.resolveOther(job, key, args, entry, now, decision)
     const age = ageSeconds(entry!, now)
     if (this.events.size > 0) this.emit(entryEvent('hit', job.name, key, { age }))
     return Promise.resolve({ status: 'hit', value: entry!.value, age, lifetime: job.lifetime(...args) })
   }
 
   /** Stale, refetch and miss. */
-  private async resolveOther<T>(job: AnyJob, key: string, args: unknown[], entry: Entry<T> | undefined, now: number): Promise<ReadResult<T>> {
+  private async resolveOther<T>(job: AnyJob, key: string, args: unknown[], entry: Entry<T> | undefined, now: number, decided: Decision): Promise<ReadResult<T>> {
     const lifetime = job.lifetime(...args)
-    let decision = decide(entry, now, {})
+    let decision = decided
     const age = entry ? ageSeconds(entry, now) : undefined
     if (decision === 'stale' && job.shouldFetchStaleSynchronously(age!, ...args)) decision = 'refetch'
     if (decision === 'stale') {

@@ -4,7 +4,9 @@
  * by bee-queue workers (`npm run example:worker`).
  */
 // In your project: import { ... } from 'graphql-cacheback'
-import { BeeQueueRefresher, Cacheback, type CachebackEvent, type EventListener, RedisStore } from '../src/index.js'
+import { Cacheback, type CachebackEvent, type EventListener } from '../src/index.js'
+import { RedisStore } from '../src/redis/index.js'
+import { BeeQueueRefresher } from '../src/bee-queue/index.js'
 import type { ExampleSettings } from './settings.js'
 
 /** Where the cache lives and who refreshes it. */

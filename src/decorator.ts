@@ -2,18 +2,21 @@
  * `cacheback(fn, options)`: the decorator of the reference design. Wraps an
  * async function in a `Job` and returns a callable with the job's operations.
  */
-import type { PeekResult, ReadResult } from './cacheback.js'
 import { CachebackError } from './errors.js'
 import { Job, type JobOptions } from './job.js'
+import type { PeekResult, ReadResult } from './results.js'
 
-/** A decorated function: call it to read through the cache. */
-export interface CachedFunction<A extends unknown[], T> {
-  (...args: A): Promise<T>
+/** A decorated function: call it to read through the cache. `R` is what a read returns (`T`, or `T | null` without fetchOnMiss). */
+export interface CachedFunction<A extends unknown[], T, R = T> {
+  (...args: A): Promise<R>
   /** The underlying job. */
   readonly job: Job<A, T>
   /** Like calling it, with the outcome (status, age, refresh state). */
   read(...args: A): Promise<ReadResult<T>>
-  /** Marks stale: the next read serves it and refreshes. */
+  /**
+   * Marks stale: the next read serves the old value once and refreshes
+   * (stale-while-revalidate). For read-your-writes use `delete` or `refresh`.
+   */
   invalidate(...args: A): Promise<void>
   /** Removes: the next read is a miss. */
   delete(...args: A): Promise<void>
@@ -23,6 +26,8 @@ export interface CachedFunction<A extends unknown[], T> {
   set(args: A, value: T): Promise<void>
   /** Looks without fetching or dispatching. */
   peek(...args: A): Promise<PeekResult<T>>
+  /** The full cache key of these arguments. */
+  key(...args: A): string
 }
 
 /** The job behind a decorated function. */
@@ -39,8 +44,11 @@ export class FunctionJob<A extends unknown[], T> extends Job<A, T> {
   }
 }
 
-/** Caches `fn` with stale-while-revalidate semantics. */
-export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options: JobOptions = {}): CachedFunction<A, T> {
+/** Caches `fn` with stale-while-revalidate semantics. With `fetchOnMiss: false` a miss resolves to `null`. */
+export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options: JobOptions & { fetchOnMiss: false }): CachedFunction<A, T, T | null>
+export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options?: JobOptions & { fetchOnMiss?: true }): CachedFunction<A, T>
+export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options?: JobOptions): CachedFunction<A, T, T | null>
+export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options: JobOptions = {}): CachedFunction<A, T, T | null> {
   if (typeof fn !== 'function') {
     throw new CachebackError('E_INVALID_OPTION', `cacheback(fn): fn must be a function, got ${typeof fn}`, { job: options.name })
   }
@@ -48,7 +56,8 @@ export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promis
     throw new CachebackError('E_INVALID_OPTION', 'cacheback(fn): an anonymous function needs a `name` option (workers find jobs by name)')
   }
   const job = new FunctionJob(fn, options)
-  if (options.cache) options.cache.register(job)
+  // A given cache knows the job at once, so a worker sharing it can run its refreshes.
+  options.cache?.register(job)
   const call = (...args: A) => job.get(...args)
   return Object.assign(call, {
     job,
@@ -58,5 +67,6 @@ export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promis
     refresh: (...args: A) => job.refresh(...args),
     set: (args: A, value: T) => job.set(args, value),
     peek: (...args: A) => job.peek(...args),
+    key: (...args: A) => job.keyFor(...args),
   })
 }

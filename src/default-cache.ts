@@ -1,8 +1,10 @@
 /**
  * The process-wide default `Cacheback`: the `configure`d one, else an
- * embedded one (memory store, in-process refresh) made on first use.
+ * embedded one (memory store, in-process refresh) made on first use. Jobs
+ * without a `cache` option find it through `setDefaultJobCache`.
  */
 import { Cacheback, type CachebackOptions } from './cacheback.js'
+import { setDefaultJobCache } from './job.js'
 
 let defaultCache: Cacheback | undefined
 
@@ -17,3 +19,5 @@ export function getDefaultCache(): Cacheback {
   defaultCache ??= new Cacheback()
   return defaultCache
 }
+
+setDefaultJobCache(getDefaultCache)

@@ -1,8 +1,9 @@
 /**
- * The stored envelope. One store read gives the value and its own freshness,
- * so fresh, stale and gone are told apart with no second round-trip.
+ * The stored envelope, and the one place that knows its layout. One store
+ * read gives the value and its own freshness, so fresh, stale and gone are
+ * told apart with no second round-trip.
  *
- * Layout (26-byte header, then the msgpack payload):
+ * Layout (26-byte header, then the value's bytes from `codec.ts`):
  *
  * | bytes  | content                                      |
  * |--------|----------------------------------------------|
@@ -13,58 +14,70 @@
  * | 18–25  | `expiresAt`, ms epoch, float64 big-endian    |
  * | 26–    | value, msgpack (structured clone extension)  |
  *
- * The Lua scripts of `RedisStore` read `createdAt` and rewrite `freshUntil`
- * at these offsets; keep them in step with `src/stores/lua/`.
+ * Store drivers use {@link ENTRY_LAYOUT} (the Redis Lua scripts take their
+ * offsets from it) and {@link readHeader}; nothing else reads raw bytes.
  */
-import { Packr } from 'msgpackr'
+import { pack, unpack } from './codec.js'
 import { CachebackError, messageOf } from './errors.js'
 
-export const ENTRY_MAGIC = 0xcb
-export const ENTRY_VERSION = 1
-export const HEADER_BYTES = 26
+/** Byte offsets of the header fields (0-based), the header size, magic and version. */
+export const ENTRY_LAYOUT = Object.freeze({
+  magic: 0xcb,
+  version: 1,
+  magicOffset: 0,
+  versionOffset: 1,
+  createdAtOffset: 2,
+  freshUntilOffset: 10,
+  expiresAtOffset: 18,
+  headerBytes: 26,
+})
 
-/** A decoded cache entry. Times are ms epoch on the cache's clock. */
-export interface Entry<T = unknown> {
-  value: T
+export const ENTRY_MAGIC = ENTRY_LAYOUT.magic
+export const ENTRY_VERSION = ENTRY_LAYOUT.version
+export const HEADER_BYTES = ENTRY_LAYOUT.headerBytes
+
+/** The freshness of an entry. Times are ms epoch on the cache's clock. */
+export interface EntryHeader {
   createdAt: number
   freshUntil: number
   expiresAt: number
 }
 
-// Records (no shared structures: every message is self-contained) for plain objects; msgpack maps stay Maps.
-const packr = new Packr({ structuredClone: true, moreTypes: true, mapsAsObjects: false })
-
-/** Serializes a value (Date, Map, Set, bigint, typed arrays keep their types). */
-export function pack(value: unknown): Buffer {
-  return packr.pack(value)
+/** A decoded cache entry. */
+export interface Entry<T = unknown> extends EntryHeader {
+  value: T
 }
 
-/** Reverses {@link pack}. */
-export function unpack(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes)
-}
+const { createdAtOffset, freshUntilOffset, expiresAtOffset } = ENTRY_LAYOUT
 
-/** Encodes an entry into its stored form. */
+/** Encodes an entry into its stored form (`payload`: the value's bytes, when already packed). */
 export function encodeEntry(entry: Entry, payload: Buffer = pack(entry.value)): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length)
-  out[0] = ENTRY_MAGIC
-  out[1] = ENTRY_VERSION
-  out.writeDoubleBE(entry.createdAt, 2)
-  out.writeDoubleBE(entry.freshUntil, 10)
-  out.writeDoubleBE(entry.expiresAt, 18)
+  out[ENTRY_LAYOUT.magicOffset] = ENTRY_MAGIC
+  out[ENTRY_LAYOUT.versionOffset] = ENTRY_VERSION
+  out.writeDoubleBE(entry.createdAt, createdAtOffset)
+  out.writeDoubleBE(entry.freshUntil, freshUntilOffset)
+  out.writeDoubleBE(entry.expiresAt, expiresAtOffset)
   payload.copy(out, HEADER_BYTES)
   return out
 }
 
+function isOurs(bytes: Uint8Array): boolean {
+  return bytes.length >= HEADER_BYTES && bytes[ENTRY_LAYOUT.magicOffset] === ENTRY_MAGIC && bytes[ENTRY_LAYOUT.versionOffset] === ENTRY_VERSION
+}
+
 /** Reads only the header (no payload decoding); undefined when not ours. */
-export function readHeader(bytes: Uint8Array): Omit<Entry, 'value'> | undefined {
-  if (bytes.length < HEADER_BYTES || bytes[0] !== ENTRY_MAGIC || bytes[1] !== ENTRY_VERSION) return undefined
+export function readHeader(bytes: Uint8Array): EntryHeader | undefined {
+  if (!isOurs(bytes)) return undefined
   const view = asBuffer(bytes)
-  return {
-    createdAt: view.readDoubleBE(2),
-    freshUntil: view.readDoubleBE(10),
-    expiresAt: view.readDoubleBE(18),
-  }
+  return { createdAt: view.readDoubleBE(createdAtOffset), freshUntil: view.readDoubleBE(freshUntilOffset), expiresAt: view.readDoubleBE(expiresAtOffset) }
+}
+
+/** A copy of an encoded entry with `freshUntil` rewritten (what marking stale does). */
+export function withFreshUntil(bytes: Uint8Array, freshUntil: number): Buffer {
+  const copy = Buffer.from(bytes)
+  copy.writeDoubleBE(freshUntil, freshUntilOffset)
+  return copy
 }
 
 /**
@@ -73,10 +86,10 @@ export function readHeader(bytes: Uint8Array): Omit<Entry, 'value'> | undefined 
  */
 export function decodeEntry<T>(bytes: Uint8Array, key: string): Entry<T> {
   // Fields read straight into the result (no intermediate header object): this runs on every hit.
-  const view = bytes.length >= HEADER_BYTES && bytes[0] === ENTRY_MAGIC && bytes[1] === ENTRY_VERSION ? asBuffer(bytes) : undefined
-  const createdAt = view ? view.readDoubleBE(2) : Number.NaN
-  const freshUntil = view ? view.readDoubleBE(10) : Number.NaN
-  const expiresAt = view ? view.readDoubleBE(18) : Number.NaN
+  const view = isOurs(bytes) ? asBuffer(bytes) : undefined
+  const createdAt = view ? view.readDoubleBE(createdAtOffset) : Number.NaN
+  const freshUntil = view ? view.readDoubleBE(freshUntilOffset) : Number.NaN
+  const expiresAt = view ? view.readDoubleBE(expiresAtOffset) : Number.NaN
   if (!Number.isFinite(createdAt) || !Number.isFinite(expiresAt)) {
     throw new CachebackError('E_CORRUPT_ENTRY', `Stored data at "${key}" is not a cacheback entry (format v${ENTRY_VERSION}); treating it as a miss`, { key })
   }
@@ -91,62 +104,4 @@ export function decodeEntry<T>(bytes: Uint8Array, key: string): Entry<T> {
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
-}
-
-/**
- * Finds the first part of `value` that would not survive the store
- * round-trip with its type: functions, symbols (as values or keys), promises,
- * own `__proto__` keys (as `JSON.parse` makes them) and instances of classes
- * other than the built-ins the serializer keeps (Date, Map, Set, RegExp,
- * typed arrays). Returns a path like `value.items[2].load`, or undefined when
- * the whole value is storable.
- */
-export function findUnstorable(value: unknown, path = 'value', seen = new Set<object>()): string | undefined {
-  switch (typeof value) {
-    case 'function':
-    case 'symbol':
-      return `${path} (${typeof value})`
-    case 'object':
-      break
-    default:
-      return undefined
-  }
-  if (value === null || seen.has(value)) return undefined
-  seen.add(value)
-  if (value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value)) return undefined
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findUnstorable(value[i], `${path}[${i}]`, seen)
-      if (found) return found
-    }
-    return undefined
-  }
-  if (value instanceof Map) {
-    for (const [k, v] of value) {
-      const found = findUnstorable(k, `${path}<key>`, seen) ?? findUnstorable(v, `${path}.get(${String(k)})`, seen)
-      if (found) return found
-    }
-    return undefined
-  }
-  if (value instanceof Set) {
-    for (const v of value) {
-      const found = findUnstorable(v, `${path}<member>`, seen)
-      if (found) return found
-    }
-    return undefined
-  }
-  const proto = Object.getPrototypeOf(value)
-  if (proto !== Object.prototype && proto !== null) {
-    const kind = typeof (value as { then?: unknown }).then === 'function' ? 'a promise' : `an instance of ${proto?.constructor?.name ?? 'a class'}`
-    return `${path} (${kind})`
-  }
-  // msgpack drops symbol keys, and msgpackr renames an own "__proto__" key to "__proto_" when decoding.
-  const symbol = Object.getOwnPropertySymbols(value).find((s) => Object.prototype.propertyIsEnumerable.call(value, s))
-  if (symbol) return `${path}[${String(symbol)}] (a symbol key)`
-  for (const k of Object.keys(value)) {
-    if (k === '__proto__') return `${path}.__proto__ (an own "__proto__" key)`
-    const found = findUnstorable((value as Record<string, unknown>)[k], `${path}.${k}`, seen)
-    if (found) return found
-  }
-  return undefined
 }

@@ -1,47 +1,122 @@
 /**
- * Events reported through the `onEvent` option of `Cacheback`.
- * Background failures are reported here, never thrown at a caller.
+ * Events reported through `onEvent` / `addListener`: a tagged union, each
+ * type with exactly its fields, built by one factory per type. Background
+ * failures are reported here, never thrown at a caller.
  */
 
-/** Every event type. */
-export type CachebackEventType =
-  | 'hit'
-  | 'stale'
-  | 'miss'
-  | 'refresh-dispatched'
-  | 'refresh-succeeded'
-  | 'refresh-failed'
-  | 'store-error'
-
-/** One event. `job` and `key` are set for every event about one entry. */
-export interface CachebackEvent {
-  type: CachebackEventType
-  /** Job name (`fetchTweets`, or `graphql:User.tweets` for fields). */
-  job?: string
+/** What every event about one entry carries. */
+interface EntryFields {
+  /** Job name (`fetchTweets`, or `graphql:User.tweets` for a field). */
+  job: string
   /** Full cache key. */
-  key?: string
-  /** Age of the entry read, in seconds (hit and stale). */
-  age?: number
-  /** The error, for refresh-failed and store-error. */
-  error?: unknown
-  /** Where a refresh ran or was sent: `in-process` or the refresher's name. */
-  via?: string
+  key: string
+  /** Schema coordinate (`User.tweets`) when the job caches a GraphQL field. */
+  coordinate?: string
 }
+
+/** A fresh entry was served. */
+export interface HitEvent extends EntryFields {
+  type: 'hit'
+  /** Age of the entry, seconds. */
+  age: number
+}
+/** A stale entry was served (a refresh is dispatched unless one is in flight). */
+export interface StaleEvent extends EntryFields {
+  type: 'stale'
+  age: number
+}
+/** Nothing usable was stored (absent, expired, or stale past `fetchOnStaleThreshold`: then `age` is set). */
+export interface MissEvent extends EntryFields {
+  type: 'miss'
+  age?: number
+}
+/** One fetch of the job's value finished (a read's or a refresh's); `error` when it failed. */
+export interface FetchEvent extends EntryFields {
+  type: 'fetch'
+  /** How long the fetch took on the cache's clock, ms. */
+  fetchMs: number
+  error?: unknown
+}
+/** A refresh was handed to a refresher. */
+export interface RefreshDispatchedEvent extends EntryFields {
+  type: 'refresh-dispatched'
+  /** `in-process`, or the refresher's name (`bee-queue`). */
+  via: string
+}
+/** A refresh stored its value. */
+export interface RefreshSucceededEvent extends EntryFields {
+  type: 'refresh-succeeded'
+  /** Fetch plus store, on the cache's clock, ms. */
+  refreshMs: number
+}
+/** A refresh failed: the stale entry stays, no retry before `refreshTimeout`. Job and key are unknown for unreadable payloads. */
+export interface RefreshFailedEvent extends Partial<EntryFields> {
+  type: 'refresh-failed'
+  error: unknown
+  /** Set when the refresh ran (not for refused dispatches or payloads). */
+  refreshMs?: number
+}
+/** The store, queue or stored data failed; the read fell back (fail open). */
+export interface StoreErrorEvent extends Partial<EntryFields> {
+  type: 'store-error'
+  error: unknown
+}
+
+/** One event. */
+export type CachebackEvent =
+  | HitEvent
+  | StaleEvent
+  | MissEvent
+  | FetchEvent
+  | RefreshDispatchedEvent
+  | RefreshSucceededEvent
+  | RefreshFailedEvent
+  | StoreErrorEvent
+
+/** Every event type. */
+export type CachebackEventType = CachebackEvent['type']
 
 /** Receives events. Must not throw; errors it throws are swallowed. */
 export type EventListener = (event: CachebackEvent) => void
 
-/** Builds an event about one entry. */
-export function entryEvent(
-  type: CachebackEventType,
-  job: string,
-  key: string,
-  extra: Partial<CachebackEvent> = {},
-): CachebackEvent {
-  return { type, job, key, ...extra }
+/** Who an event is about: a job (name, optional coordinate) and a key. */
+export interface EventSubject {
+  name: string
+  coordinate?: string
 }
 
-/** Builds a store-error event. */
-export function storeErrorEvent(error: unknown, job?: string, key?: string): CachebackEvent {
-  return { type: 'store-error', job, key, error }
+function about(job: EventSubject, key: string): EntryFields {
+  return job.coordinate === undefined ? { job: job.name, key } : { job: job.name, key, coordinate: job.coordinate }
+}
+
+export const hitEvent = (job: EventSubject, key: string, age: number): HitEvent => ({ type: 'hit', ...about(job, key), age })
+export const staleEvent = (job: EventSubject, key: string, age: number): StaleEvent => ({ type: 'stale', ...about(job, key), age })
+export const missEvent = (job: EventSubject, key: string, age?: number): MissEvent =>
+  age === undefined ? { type: 'miss', ...about(job, key) } : { type: 'miss', ...about(job, key), age }
+export const fetchEvent = (job: EventSubject, key: string, fetchMs: number, error?: unknown): FetchEvent =>
+  error === undefined ? { type: 'fetch', ...about(job, key), fetchMs } : { type: 'fetch', ...about(job, key), fetchMs, error }
+export const refreshDispatchedEvent = (job: EventSubject, key: string, via: string): RefreshDispatchedEvent => ({ type: 'refresh-dispatched', ...about(job, key), via })
+export const refreshSucceededEvent = (job: EventSubject, key: string, refreshMs: number): RefreshSucceededEvent => ({ type: 'refresh-succeeded', ...about(job, key), refreshMs })
+
+/** A failed refresh; `job` may be only a name (a payload naming no known job), or unknown. */
+export function refreshFailedEvent(error: unknown, job?: EventSubject | string, key?: string, refreshMs?: number): RefreshFailedEvent {
+  const event: RefreshFailedEvent = { type: 'refresh-failed', ...subjectFields(job, key), error }
+  if (refreshMs !== undefined) event.refreshMs = refreshMs
+  return event
+}
+
+/** A store, queue or data failure. */
+export function storeErrorEvent(error: unknown, job?: EventSubject | string, key?: string): StoreErrorEvent {
+  return { type: 'store-error', ...subjectFields(job, key), error }
+}
+
+function subjectFields(job: EventSubject | string | undefined, key: string | undefined): Partial<EntryFields> {
+  const out: Partial<EntryFields> = {}
+  if (typeof job === 'string') out.job = job
+  else if (job) {
+    out.job = job.name
+    if (job.coordinate !== undefined) out.coordinate = job.coordinate
+  }
+  if (key !== undefined) out.key = key
+  return out
 }

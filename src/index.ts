@@ -1,23 +1,20 @@
-/** Public API of graphql-cacheback. */
-export { Cacheback, type CachebackOptions, type ReadResult, type PeekResult, type RefreshState } from './cacheback.js'
+/**
+ * graphql-cacheback: the core. No integration is loaded from here: Redis,
+ * bee-queue, GraphQL and the servers are subpath exports
+ * (`graphql-cacheback/redis`, `/bee-queue`, `/graphql`, `/apollo`, …).
+ */
+export { Cacheback, type CachebackOptions, type CacheRead } from './cacheback.js'
+export type { ReadResult, PeekResult, RefreshState } from './results.js'
 export { configure, getDefaultCache } from './default-cache.js'
 export { cacheback, FunctionJob, type CachedFunction } from './decorator.js'
-export { Job, type JobOptions, type AnyJob } from './job.js'
+export { Job, type JobOptions, type JobCache, type AnyJob } from './job.js'
 export { CachebackError, isCachebackError, type CachebackErrorCode, type CachebackErrorContext } from './errors.js'
-export type { CachebackEvent, CachebackEventType, EventListener } from './events.js'
-export { decide, type Decision, type TimingOptions } from './policy.js'
+export type * from './events.js'
+export { decide, type Decision, type ReadPolicy } from './policy.js'
 export { stableSerialize, buildKey } from './keys.js'
-export type { Store, StoreSetOptions, LockRequest } from './stores/store.js'
+export type { Store, StoreSetOptions, LockRequest, LockResult, LockHold } from './stores/store.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory-store.js'
-export { RedisStore, type RedisStoreOptions } from './stores/redis-store.js'
+export { ENTRY_LAYOUT, type Entry, type EntryHeader, encodeEntry, decodeEntry, readHeader, withFreshUntil } from './entry.js'
 export type { Refresher, RefreshRequest, RefreshRunner } from './refresh/refresher.js'
 export { InProcessRefresher } from './refresh/in-process.js'
-export { BeeQueueRefresher, type BeeQueueRefresherOptions, type BeeQueueRedis } from './refresh/bee-queue.js'
-export type { RefreshWorker, RefreshWorkerOptions } from './refresh/worker.js'
-export { createRefreshWorker, type CreateRefreshWorkerOptions } from './worker.js'
-export { cachebackTypeDefs } from './graphql/type-defs.js'
-export { cachebackDirective, type CachebackDirective, type CachebackDirectiveOptions } from './graphql/directive.js'
-export { cachebackApolloPlugin } from './graphql/apollo-plugin.js'
-export type { OperationReads, StaleField } from './graphql/read-batch.js'
-export { resolverJobs, ResolverJob, type RefreshContextFactory } from './graphql/resolver-jobs.js'
-export type { FieldPolicy } from './graphql/field-policy.js'
+export * as defaults from './defaults.js'

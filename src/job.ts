@@ -1,19 +1,40 @@
 /**
  * `Job`: one cached computation, subclassable for full control (the model of
- * django-cacheback's `Job`). Every hook can be overridden; every operation
- * goes through the job's `Cacheback`.
+ * django-cacheback's `Job`). A job describes: its name, its hooks and its
+ * options. The cache acts on it; its operations (`get`, `set`, …) only hand
+ * the job to its cache, which this module knows as the {@link JobCache}
+ * interface (no import of `Cacheback`).
  */
-import type { Cacheback, PeekResult, ReadResult } from './cacheback.js'
-import { getDefaultCache } from './default-cache.js'
+import { DEFAULT_FETCH_ON_MISS, DEFAULT_LIFETIME, DEFAULT_REFRESH_TIMEOUT, DEFAULT_TTL } from './defaults.js'
 import { CachebackError } from './errors.js'
-import { DEFAULT_LIFETIME, DEFAULT_REFRESH_TIMEOUT, DEFAULT_TTL, checkLifetimeTtl, checkSeconds } from './policy.js'
+import { checkLifetimeTtl, checkSeconds } from './policy.js'
+import type { PeekResult, ReadResult } from './results.js'
+
+/** What a job's operations need from a cache (`Cacheback` implements it). */
+export interface JobCache {
+  read<T>(job: Job<any[], T>, args: unknown[]): Promise<ReadResult<T>>
+  write(job: AnyJob, args: unknown[], value: unknown): Promise<void>
+  remove(job: AnyJob, args: unknown[]): Promise<void>
+  markStale(job: AnyJob, args: unknown[]): Promise<void>
+  refresh<T>(job: Job<any[], T>, args: unknown[]): Promise<T>
+  peek<T>(job: Job<any[], T>, args: unknown[]): Promise<PeekResult<T>>
+  keyOf(job: AnyJob, args: unknown[]): string
+  register(job: AnyJob): void
+}
+
+let defaultCache: (() => JobCache) | undefined
+
+/** Sets where jobs without a `cache` option find theirs (`default-cache.ts` sets it). */
+export function setDefaultJobCache(provider: () => JobCache): void {
+  defaultCache = provider
+}
 
 /** Options of a job (and of `cacheback(fn, options)`). Times in seconds. */
 export interface JobOptions {
   /** Stable name that workers use to find the job. @default the class or function name */
   name?: string
-  /** The cache to use. @default the `configure`d one, else an embedded one */
-  cache?: Cacheback
+  /** The cache to use (a `Cacheback`). @default the `configure`d one, else an embedded one */
+  cache?: JobCache
   /** Seconds a value is fresh. @default 600 */
   lifetime?: number
   /** Seconds until a value is gone (a read is a miss). @default 2592000 (30 days) */
@@ -22,10 +43,19 @@ export interface JobOptions {
   refreshTimeout?: number
   /** Fetch synchronously on a miss; when false a miss returns `empty()` and dispatches a refresh. @default true */
   fetchOnMiss?: boolean
-  /** Seconds since creation past which a stale value is refetched synchronously. @default undefined (always serve stale) */
+  /** Seconds since creation past which (strictly) a stale value is refetched synchronously. @default undefined (always serve stale) */
   fetchOnStaleThreshold?: number
   /** bee-queue queue for this job's refreshes (a worker consumes one queue). @default the refresher's queue */
   queue?: string
+}
+
+function checkOptions(options: JobOptions, name: string): void {
+  checkLifetimeTtl(options.lifetime ?? DEFAULT_LIFETIME, options.ttl ?? DEFAULT_TTL, name)
+  checkSeconds(options.refreshTimeout ?? DEFAULT_REFRESH_TIMEOUT, 'refreshTimeout', name)
+  if (options.fetchOnStaleThreshold !== undefined) checkSeconds(options.fetchOnStaleThreshold, 'fetchOnStaleThreshold', name)
+  if (options.fetchOnMiss !== undefined && typeof options.fetchOnMiss !== 'boolean') {
+    throw new CachebackError('E_INVALID_OPTION', `${name}: option "fetchOnMiss" must be a boolean, got ${String(options.fetchOnMiss)}`, { job: name })
+  }
 }
 
 /** A cached computation. Subclass it and implement `fetch`. */
@@ -40,20 +70,14 @@ export abstract class Job<A extends unknown[] = unknown[], T = unknown> {
       throw new CachebackError('E_INVALID_OPTION', `Job name must be a non-empty string without spaces, got ${JSON.stringify(name)}`, { job: String(name) })
     }
     this.name = name
-    const lifetime = options.lifetime ?? DEFAULT_LIFETIME
-    checkLifetimeTtl(lifetime, options.ttl ?? DEFAULT_TTL, name)
-    checkSeconds(options.refreshTimeout ?? DEFAULT_REFRESH_TIMEOUT, 'refreshTimeout', name)
-    if (options.fetchOnStaleThreshold !== undefined) checkSeconds(options.fetchOnStaleThreshold, 'fetchOnStaleThreshold', name)
-    if (options.fetchOnMiss !== undefined && typeof options.fetchOnMiss !== 'boolean') {
-      throw new CachebackError('E_INVALID_OPTION', `${name}: option "fetchOnMiss" must be a boolean, got ${String(options.fetchOnMiss)}`, { job: name })
-    }
+    checkOptions(options, name)
     this.options = { ...options }
   }
 
-  /** The cache this job uses (registering the job there on first use). */
-  get cache(): Cacheback {
-    const cache = this.options.cache ?? getDefaultCache()
-    cache.register(this)
+  /** The cache this job's operations go to (not registered here: the cache registers jobs it is handed). */
+  protected cacheOf(): JobCache {
+    const cache = this.options.cache ?? defaultCache?.()
+    if (!cache) throw new CachebackError('E_INVALID_OPTION', `${this.name}: no cache (pass { cache } or import 'graphql-cacheback' to get the default)`, { job: this.name })
     return cache
   }
 
@@ -62,9 +86,9 @@ export abstract class Job<A extends unknown[] = unknown[], T = unknown> {
   /** Computes the value. The only hook without a default. */
   abstract fetch(...args: A): T | Promise<T>
 
-  /** Full cache key of these (prepared) arguments. */
-  key(...args: A): string {
-    return this.cache.keyFor(this.name, args)
+  /** What identifies these (prepared) arguments in the key; the cache hashes it with its namespace and the job name. */
+  key(...args: A): unknown {
+    return args
   }
 
   /** Seconds a value fetched for these arguments stays fresh. */
@@ -97,6 +121,11 @@ export abstract class Job<A extends unknown[] = unknown[], T = unknown> {
     return this.options.queue
   }
 
+  /** Schema coordinate (`Type.field`) when the job caches a GraphQL field; events carry it. */
+  get coordinate(): string | undefined {
+    return undefined
+  }
+
   /** Normalizes arguments before they are keyed, fetched or queued. */
   prepareArgs(...args: A): A {
     return args
@@ -104,13 +133,13 @@ export abstract class Job<A extends unknown[] = unknown[], T = unknown> {
 
   /** Whether a miss fetches synchronously. */
   shouldFetchOnMiss(..._args: A): boolean {
-    return this.options.fetchOnMiss ?? true
+    return this.options.fetchOnMiss ?? DEFAULT_FETCH_ON_MISS
   }
 
-  /** Whether a stale value of this age (seconds) is refetched synchronously instead of served. */
+  /** Whether a stale value of this age (seconds) is refetched synchronously: strictly older than `fetchOnStaleThreshold`. */
   shouldFetchStaleSynchronously(age: number, ..._args: A): boolean {
     const threshold = this.options.fetchOnStaleThreshold
-    return threshold !== undefined && age >= threshold
+    return threshold !== undefined && age > threshold
   }
 
   /**
@@ -131,32 +160,41 @@ export abstract class Job<A extends unknown[] = unknown[], T = unknown> {
 
   /** Like `get`, with the outcome (status, age, refresh state). */
   read(...args: A): Promise<ReadResult<T>> {
-    return this.cache.read(this, this.prepareArgs(...args))
+    return this.cacheOf().read(this, this.prepareArgs(...args))
   }
 
   /** Stores `value` for `args` as freshly fetched now. */
   set(args: A, value: T): Promise<void> {
-    return this.cache.write(this, this.prepareArgs(...args), value)
+    return this.cacheOf().write(this, this.prepareArgs(...args), value)
   }
 
   /** Removes the entry: the next read is a miss. */
   delete(...args: A): Promise<void> {
-    return this.cache.remove(this, this.prepareArgs(...args))
+    return this.cacheOf().remove(this, this.prepareArgs(...args))
   }
 
-  /** Marks the entry stale: the next read serves it and dispatches a refresh. */
+  /**
+   * Marks the entry stale: the next read serves the old value once and
+   * dispatches a refresh (stale-while-revalidate). For read-your-writes use
+   * `delete` (the next read fetches) or `refresh` (fetch now).
+   */
   invalidate(...args: A): Promise<void> {
-    return this.cache.invalidate(this, this.prepareArgs(...args))
+    return this.cacheOf().markStale(this, this.prepareArgs(...args))
   }
 
   /** Fetches now, stores and returns the value. */
   refresh(...args: A): Promise<T> {
-    return this.cache.refreshNow(this, this.prepareArgs(...args))
+    return this.cacheOf().refresh(this, this.prepareArgs(...args))
   }
 
   /** Looks at the entry without fetching or dispatching. */
   peek(...args: A): Promise<PeekResult<T>> {
-    return this.cache.peek(this, this.prepareArgs(...args))
+    return this.cacheOf().peek(this, this.prepareArgs(...args))
+  }
+
+  /** Full cache key of these arguments in this job's cache. */
+  keyFor(...args: A): string {
+    return this.cacheOf().keyOf(this, this.prepareArgs(...args))
   }
 }
 

@@ -88,7 +88,7 @@ function serializeKeys(obj: object, seen: Set<object>): string {
 }
 
 /** sha256 (hex) of the stable serialization of `parts`. */
-export function hashParts(parts: readonly unknown[]): string {
+export function hashParts(parts: unknown): string {
   const text = stableSerialize(parts)
   return hashOnce ? hashOnce('sha256', text, 'hex') : createHash('sha256').update(text).digest('hex')
 }
@@ -97,7 +97,7 @@ export function hashParts(parts: readonly unknown[]): string {
  * Builds a full cache key. The hash also covers the namespace and job name,
  * so a colon in either (`graphql:User.tweets`) cannot make two keys meet.
  */
-export function buildKey(namespace: string, jobName: string, parts: readonly unknown[]): string {
+export function buildKey(namespace: string, jobName: string, parts: unknown): string {
   return `${namespace}:${jobName}:${hashParts([namespace, jobName, parts])}`
 }
 

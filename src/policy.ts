@@ -1,55 +1,57 @@
 /**
- * The fresh / stale / miss decision: a pure function of the entry, the time
- * and the policy. No I/O here; the read path in `cacheback.ts` acts on it.
+ * The fresh / stale / refetch / miss decision: a pure function of the entry,
+ * the time and the policy (built from the job's hooks). No I/O here; the read
+ * path acts on the tagged decision it returns.
  */
-import { CachebackError } from './errors.js'
 import type { Entry } from './entry.js'
+import { CachebackError } from './errors.js'
 
-/** Thresholds of one read, all in milliseconds. */
+/** What a read decides, from the job's hooks. */
 export interface ReadPolicy {
-  /** Entries older than this (since createdAt) are refetched synchronously. */
-  fetchOnStaleThresholdMs?: number
-  /** A miss fetches synchronously when true, else returns empty and dispatches. */
-  fetchOnMiss: boolean
+  /**
+   * Whether a stale entry of this age (seconds since createdAt) is refetched
+   * synchronously instead of served (`fetchOnStaleThreshold`: strictly older).
+   * @default never
+   */
+  refetchStale?: (ageSeconds: number) => boolean
+  /** Whether a miss fetches synchronously; false: serve `empty()` and dispatch. @default always */
+  fetchOnMiss?: () => boolean
 }
 
 /**
  * - `hit`: fresh, serve it.
  * - `stale`: serve it and dispatch a refresh.
  * - `refetch`: stale past `fetchOnStaleThreshold`: fetch synchronously.
- * - `miss`: nothing usable (absent or past its hard expiry).
+ * - `miss`: nothing usable (absent or past its hard expiry); `fetch` says
+ *   whether to fetch synchronously or serve empty and dispatch.
  */
-export type Decision = 'hit' | 'stale' | 'refetch' | 'miss'
+export type Decision<T = unknown> =
+  | { kind: 'hit'; entry: Entry<T>; age: number }
+  | { kind: 'stale'; entry: Entry<T>; age: number }
+  | { kind: 'refetch'; entry: Entry<T>; age: number }
+  | { kind: 'miss'; fetch: boolean }
 
-/** Decides what to do with `entry` at time `now` (ms). */
-export function decide(entry: Pick<Entry, 'createdAt' | 'freshUntil' | 'expiresAt'> | undefined, now: number, policy: Pick<ReadPolicy, 'fetchOnStaleThresholdMs'>): Decision {
-  if (!entry || now >= entry.expiresAt) return 'miss'
-  if (now < entry.freshUntil) return 'hit'
-  const threshold = policy.fetchOnStaleThresholdMs
-  if (threshold !== undefined && now - entry.createdAt >= threshold) return 'refetch'
-  return 'stale'
+const MISS_FETCH = Object.freeze({ kind: 'miss', fetch: true } as const)
+const MISS_EMPTY = Object.freeze({ kind: 'miss', fetch: false } as const)
+
+/** Decides what to do with `entry` at time `now` (ms on the cache's clock). */
+export function decide<T>(entry: Entry<T> | undefined, now: number, policy: ReadPolicy = {}): Decision<T> {
+  if (!entry || now >= entry.expiresAt) return policy.fetchOnMiss && !policy.fetchOnMiss() ? MISS_EMPTY : MISS_FETCH
+  const age = ageSeconds(entry, now)
+  if (now < entry.freshUntil) return { kind: 'hit', entry, age }
+  if (policy.refetchStale?.(age)) return { kind: 'refetch', entry, age }
+  return { kind: 'stale', entry, age }
 }
 
-/** Age of an entry in seconds. */
+/** Age of an entry in seconds (0 when the clock is behind its createdAt). */
 export function ageSeconds(entry: Pick<Entry, 'createdAt'>, now: number): number {
   return Math.max(0, (now - entry.createdAt) / 1000)
 }
 
-/** Timing options of a job, in seconds as the API takes them. */
-export interface TimingOptions {
-  /** Seconds an entry is fresh. @default 600 */
-  lifetime?: number
-  /** Seconds until hard expiry (a read is a miss; the store drops it). @default 2592000 */
-  ttl?: number
-  /** Seconds one dispatched refresh holds the refresh lock. @default 60 */
-  refreshTimeout?: number
-  /** Seconds since creation past which a stale entry is refetched synchronously. @default undefined (never) */
-  fetchOnStaleThreshold?: number
+/** `fetchOnStaleThreshold` as a policy: refetch an entry strictly older than `threshold` seconds. */
+export function olderThan(threshold: number | undefined): ReadPolicy['refetchStale'] {
+  return threshold === undefined ? undefined : (age) => age > threshold
 }
-
-export const DEFAULT_LIFETIME = 600
-export const DEFAULT_TTL = 2_592_000
-export const DEFAULT_REFRESH_TIMEOUT = 60
 
 /** Checks that a time option is a positive finite number of seconds. */
 export function checkSeconds(value: unknown, option: string, owner: string): number {

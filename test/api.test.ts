@@ -3,7 +3,8 @@
  * their hooks, the job registry, value types through the store, coded errors.
  */
 import { inject, describe, expect, it, afterEach } from 'vitest'
-import { Cacheback, CachebackError, Job, MemoryStore, RedisStore, cacheback, configure, getDefaultCache } from '../src/index.js'
+import { Cacheback, CachebackError, Job, MemoryStore, cacheback, configure, getDefaultCache } from '../src/index.js'
+import { RedisStore } from '../src/redis/index.js'
 import { Redis } from 'ioredis'
 import { createClock } from './helpers/clock.js'
 import { EventLog } from './helpers/events.js'
@@ -69,7 +70,7 @@ describe('cacheback(fn) operations', () => {
     expect(await search({ a: '1:2' })).toBe(2)
     expect(await search({ a: '1', b: '2' })).toBe(3)
     expect(await other({ a: 1, b: 2 })).toBe(104)
-    expect(search.job.key({ a: 1 })).toMatch(new RegExp(`^${cache.namespace}:search:[0-9a-f]{64}$`))
+    expect(search.job.keyFor({ a: 1 })).toMatch(new RegExp(`^${cache.namespace}:search:[0-9a-f]{64}$`))
   })
 })
 
@@ -156,7 +157,7 @@ describe('values and options', () => {
     const log = new EventLog()
     cache.addListener(log.listener)
     const job = cacheback(async (id: string) => `fresh ${id}`, { name: 'corrupt', cache })
-    const key = job.job.key('x')
+    const key = job.job.keyFor('x')
     const header = Buffer.alloc(26)
     header[0] = 0xcb
     header[1] = 1

@@ -14,18 +14,11 @@ import { makeExecutableSchema } from '@graphql-tools/schema'
 import Queue from 'bee-queue'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, expect, inject, it } from 'vitest'
-import {
-  type AnyJob,
-  BeeQueueRefresher,
-  type Cacheback,
-  CachebackError,
-  type CachebackErrorCode,
-  type CachedFunction,
-  Job,
-  cacheback,
-  cachebackDirective,
-} from '../src/index.js'
-import { ENTRY_MAGIC, ENTRY_VERSION, decodeEntry, encodeEntry, pack } from '../src/entry.js'
+import { type AnyJob, type Cacheback, CachebackError, type CachebackErrorCode, type CachedFunction, Job, cacheback } from '../src/index.js'
+import { BeeQueueRefresher } from '../src/bee-queue/index.js'
+import { cachebackDirective } from '../src/graphql/index.js'
+import { pack } from '../src/codec.js'
+import { ENTRY_MAGIC, ENTRY_VERSION, decodeEntry, encodeEntry } from '../src/entry.js'
 import { lockKeyOf } from '../src/keys.js'
 import { type EngineSetup, createEngineSetup } from './helpers/engine.js'
 import { type Upstream, createServer, createUpstream, refreshContext, run } from './helpers/graphql.js'
@@ -100,7 +93,7 @@ beforeAll(async () => {
   }
   badValuesJob(cache)
   await ctx.values('seeded')
-  ctx.seededKey = ctx.values.job.key('seeded')
+  ctx.seededKey = ctx.values.job.keyFor('seeded')
 })
 
 afterAll(async () => {
@@ -148,7 +141,7 @@ function transform(sdl: string, options: { scope?: boolean; assumeValidSDL?: boo
 
 /** The store-error events reported since `from` about `key`. */
 function storeErrorsOf(key: string, from: number): unknown[] {
-  return ctx.setup.log.events.slice(from).filter((e) => e.type === 'store-error' && e.key === key).map((e) => e.error)
+  return ctx.setup.log.events.slice(from).filter((e) => e.type === 'store-error' && e.key === key).map((e) => ('error' in e ? e.error : undefined))
 }
 
 /**
@@ -156,7 +149,7 @@ function storeErrorsOf(key: string, from: number): unknown[] {
  * that fetches, the bad data is reported, and the fetched entry replaces it.
  */
 async function readOver(arg: string, plant: (key: string) => Promise<unknown>): Promise<Outcome> {
-  const key = ctx.values.job.key(arg)
+  const key = ctx.values.job.keyFor(arg)
   await plant(key)
   const from = ctx.setup.log.events.length
   const read = await ctx.values.read(arg)
@@ -177,7 +170,7 @@ function entryBytes(value: unknown = { id: 'x' }): Buffer {
 /** Checks that the worker still refreshes: a well-formed refresh of a fresh probe key succeeds. */
 async function workerStillRefreshes(): Promise<string> {
   const probe = `probe-${++probes}`
-  const key = ctx.values.job.key(probe)
+  const key = ctx.values.job.keyFor(probe)
   const before = ctx.setup.log.count('refresh-succeeded')
   await ctx.rogue.dispatch({ job: 'values', key, args: [probe], token: `probe-token-${probes}` })
   await ctx.setup.log.waitFor('refresh-succeeded', before + 1)
@@ -207,7 +200,7 @@ const payload = (extra: Record<string, unknown>) => ({ v: 1, job: 'values', key:
  * served stale and the refresh is refused at dispatch.
  */
 async function staleReadRefused(job: AnyJob, arg: unknown, value: unknown): Promise<Outcome> {
-  const key = job.key(arg)
+  const key = job.keyFor(arg)
   await job.set([arg], value)
   await job.invalidate(arg)
   const stored = await ctx.admin.getBuffer(key)
@@ -342,7 +335,7 @@ const rows: Row[] = [
     act: async () => {
       const sized = cacheback(async (n: number) => 'x'.repeat(n), { name: 'sized', cache: ctx.setup.process({ maxValueBytes: 1024 }) })
       await sized(10)
-      const key = sized.job.key(10)
+      const key = sized.job.keyFor(10)
       const seeded = await ctx.admin.getBuffer(key)
       const error = await caught(() => sized.set([10], 'x'.repeat(5000)))
       expect(await ctx.admin.getBuffer(key)).toEqual(seeded)
@@ -416,17 +409,17 @@ const rows: Row[] = [
   },
 
   // Stored data that is not ours or is corrupt: a miss, reported as E_CORRUPT_ENTRY, overwritten by the fetched value.
-  { area: 'stored data', name: 'plain text at the key', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry/, names: [(c) => c.values.job.key('text')], act: () => readOver('text', (key) => ctx.admin.set(key, 'hello, not ours')) },
-  { area: 'stored data', name: 'an empty string at the key', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry/, names: [(c) => c.values.job.key('empty')], act: () => readOver('empty', (key) => ctx.admin.set(key, '')) },
-  { area: 'stored data', name: 'wrong magic byte', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry \(format v1\)/, names: [(c) => c.values.job.key('magic')], act: () => readOver('magic', (key) => ctx.admin.set(key, Buffer.concat([Buffer.from([ENTRY_MAGIC - 1]), entryBytes().subarray(1)]))) },
-  { area: 'stored data', name: 'another format version', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry \(format v1\)/, names: [(c) => c.values.job.key('version')], act: () => readOver('version', (key) => ctx.admin.set(key, Buffer.concat([Buffer.from([ENTRY_MAGIC, ENTRY_VERSION + 1]), entryBytes().subarray(2)]))) },
-  { area: 'stored data', name: 'truncated header', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry/, names: [(c) => c.values.job.key('short')], act: () => readOver('short', (key) => ctx.admin.set(key, entryBytes().subarray(0, 12))) },
+  { area: 'stored data', name: 'plain text at the key', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry/, names: [(c) => c.values.job.keyFor('text')], act: () => readOver('text', (key) => ctx.admin.set(key, 'hello, not ours')) },
+  { area: 'stored data', name: 'an empty string at the key', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry/, names: [(c) => c.values.job.keyFor('empty')], act: () => readOver('empty', (key) => ctx.admin.set(key, '')) },
+  { area: 'stored data', name: 'wrong magic byte', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry \(format v1\)/, names: [(c) => c.values.job.keyFor('magic')], act: () => readOver('magic', (key) => ctx.admin.set(key, Buffer.concat([Buffer.from([ENTRY_MAGIC - 1]), entryBytes().subarray(1)]))) },
+  { area: 'stored data', name: 'another format version', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry \(format v1\)/, names: [(c) => c.values.job.keyFor('version')], act: () => readOver('version', (key) => ctx.admin.set(key, Buffer.concat([Buffer.from([ENTRY_MAGIC, ENTRY_VERSION + 1]), entryBytes().subarray(2)]))) },
+  { area: 'stored data', name: 'truncated header', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry/, names: [(c) => c.values.job.keyFor('short')], act: () => readOver('short', (key) => ctx.admin.set(key, entryBytes().subarray(0, 12))) },
   {
     area: 'stored data',
     name: 'valid header, NaN createdAt',
     code: 'E_CORRUPT_ENTRY',
     message: /is not a cacheback entry/,
-    names: [(c) => c.values.job.key('nan')],
+    names: [(c) => c.values.job.keyFor('nan')],
     act: () =>
       readOver('nan', (key) => {
         const bytes = entryBytes()
@@ -434,17 +427,17 @@ const rows: Row[] = [
         return ctx.admin.set(key, bytes)
       }),
   },
-  { area: 'stored data', name: 'valid header, garbage payload', code: 'E_CORRUPT_ENTRY', message: /cannot be decoded: Data read, but end of buffer not reached/, names: [(c) => c.values.job.key('garbage')], act: () => readOver('garbage', (key) => ctx.admin.set(key, Buffer.concat([entryBytes().subarray(0, 26), Buffer.from('garbage payload!')]))) },
-  { area: 'stored data', name: 'valid header, truncated payload', code: 'E_CORRUPT_ENTRY', message: /cannot be decoded/, names: [(c) => c.values.job.key('cut')], act: () => readOver('cut', (key) => ctx.admin.set(key, entryBytes({ id: 'x', list: [1, 2, 3, 'four'] }).subarray(0, 34))) },
-  { area: 'stored data', name: 'a Redis hash at the key (WRONGTYPE)', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry: the key holds another Redis type than a string \(WRONGTYPE\)/, names: [(c) => c.values.job.key('hash')], act: () => readOver('hash', (key) => ctx.admin.hset(key, 'field', 'not ours')) },
+  { area: 'stored data', name: 'valid header, garbage payload', code: 'E_CORRUPT_ENTRY', message: /cannot be decoded: Data read, but end of buffer not reached/, names: [(c) => c.values.job.keyFor('garbage')], act: () => readOver('garbage', (key) => ctx.admin.set(key, Buffer.concat([entryBytes().subarray(0, 26), Buffer.from('garbage payload!')]))) },
+  { area: 'stored data', name: 'valid header, truncated payload', code: 'E_CORRUPT_ENTRY', message: /cannot be decoded/, names: [(c) => c.values.job.keyFor('cut')], act: () => readOver('cut', (key) => ctx.admin.set(key, entryBytes({ id: 'x', list: [1, 2, 3, 'four'] }).subarray(0, 34))) },
+  { area: 'stored data', name: 'a Redis hash at the key (WRONGTYPE)', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry: the key holds another Redis type than a string \(WRONGTYPE\)/, names: [(c) => c.values.job.keyFor('hash')], act: () => readOver('hash', (key) => ctx.admin.hset(key, 'field', 'not ours')) },
   {
     area: 'stored data',
     name: 'peek of corrupt data: a miss, reported, left as it is',
     code: 'E_CORRUPT_ENTRY',
     message: /is not a cacheback entry/,
-    names: [(c) => c.values.job.key('peeked')],
+    names: [(c) => c.values.job.keyFor('peeked')],
     act: async () => {
-      const key = ctx.values.job.key('peeked')
+      const key = ctx.values.job.keyFor('peeked')
       await ctx.admin.set(key, 'not ours')
       const from = ctx.setup.log.events.length
       expect(await ctx.values.peek('peeked')).toEqual({ status: 'miss' })
@@ -483,7 +476,7 @@ const rows: Row[] = [
   { area: 'queue payload', name: 'args is not base64 msgpack', code: 'E_INVALID_PAYLOAD', message: /args cannot be decoded/, names: ['"values"', (c) => c.seededKey], act: () => enqueueRaw(payload({ args: Buffer.from('not msgpack at all').toString('base64') })) },
   { area: 'queue payload', name: 'args is not an array', code: 'E_INVALID_PAYLOAD', message: /args is not an array/, names: ['"values"', (c) => c.seededKey], act: () => enqueueRaw(payload({ args: pack({ id: 'seeded' }).toString('base64') })) },
   { area: 'queue payload', name: 'args that give another key (the seeded one)', code: 'E_INVALID_PAYLOAD', message: /its arguments give key .* not the requested/, names: ['"values"', (c) => c.seededKey], act: () => enqueueRaw(payload({ args: pack(['someone else']).toString('base64') })) },
-  { area: 'queue payload', name: 'a refresh whose fetch returns a function', code: 'E_UNSERIALIZABLE_VALUE', message: /value \(function\) would not survive/, names: ['badValues'], act: () => workerRejects(() => ctx.rogue.dispatch({ job: 'badValues', key: (ctx.cache.findJob('badValues') as Job<[string]>).key('fn'), args: ['fn'], token: 't' })) },
+  { area: 'queue payload', name: 'a refresh whose fetch returns a function', code: 'E_UNSERIALIZABLE_VALUE', message: /value \(function\) would not survive/, names: ['badValues'], act: () => workerRejects(() => ctx.rogue.dispatch({ job: 'badValues', key: (ctx.cache.findJob('badValues') as Job<[string]>).keyFor('fn'), args: ['fn'], token: 't' })) },
   {
     area: 'queue payload',
     name: 'payload over maxPayloadBytes (refused at dispatch; stale served)',
@@ -516,7 +509,7 @@ const rows: Row[] = [
 
 /** Key of `User.tweets` (default args) for the user with this id. */
 function tweetsKey(c: Ctx, id: string): string {
-  return (c.cache.findJob('graphql:User.tweets') as Job<any[]>).key({ id }, { limit: 2 }, null)
+  return (c.cache.findJob('graphql:User.tweets') as Job<any[]>).keyFor({ id }, { limit: 2 }, null)
 }
 
 it('has at least 25 cases, in every area', () => {

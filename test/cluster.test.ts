@@ -8,19 +8,10 @@
  */
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
-import {
-  type AnyJob,
-  BeeQueueRefresher,
-  Cacheback,
-  type CachebackOptions,
-  type CachedFunction,
-  InProcessRefresher,
-  RedisStore,
-  type RefreshContextFactory,
-  type RefreshWorker,
-  cacheback,
-  createRefreshWorker,
-} from '../src/index.js'
+import { type AnyJob, Cacheback, type CachebackOptions, type CachedFunction, InProcessRefresher, cacheback } from '../src/index.js'
+import { RedisStore } from '../src/redis/index.js'
+import { BeeQueueRefresher, type RefreshWorker, createRefreshWorker } from '../src/bee-queue/index.js'
+import { type RefreshContextFactory } from '../src/graphql/index.js'
 import type { GraphQLSchema } from 'graphql'
 import { createClock } from './helpers/clock.js'
 import { EventLog, deferred } from './helpers/events.js'
@@ -306,7 +297,7 @@ describe('GraphQL on a Cluster store', () => {
     const { server } = await createServer(cache, upstream)
     const query = '{ users(count: 20) { id tweets { text } } }'
     const cold = await run(server, query)
-    const key = (cache.findJob('graphql:User.tweets') as AnyJob).key({ id: '7' }, { limit: 2 }, null)
+    const key = (cache.findJob('graphql:User.tweets') as AnyJob).keyFor({ id: '7' }, { limit: 2 }, null)
     await client.del(key)
     await client.hset(key, 'not', 'ours')
 

@@ -182,13 +182,13 @@ describe.each(ENGINE_KINDS)('engine on %s', (kind) => {
 
   it('holds the lock until the refreshed value goes stale: a read that saw the old value dispatches nothing', async () => {
     const { state, make } = counter()
-    const tweets = make(setup.process())
-    const cache = tweets.job.cache
+    const cache = setup.process()
+    const tweets = make(cache)
     await setup.startWorker([make])
     await tweets('ann')
     setup.clock.advance(11)
-    const key = tweets.job.key('ann')
-    const oldEntry = await cache.readEntry(tweets.job.name, key) // read just before the refresh writes
+    const key = tweets.job.keyFor('ann')
+    const oldEntry = await cache.readEntry(tweets.job, key) // read just before the refresh writes
     state.version = 2
     expect((await tweets.read('ann')).refresh).toBe('dispatched')
     await setup.refreshed(1)

@@ -7,7 +7,9 @@
  */
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BeeQueueRefresher, Cacheback, type CachebackError, RedisStore, cacheback } from '../src/index.js'
+import { Cacheback, type CachebackError, cacheback } from '../src/index.js'
+import { RedisStore } from '../src/redis/index.js'
+import { BeeQueueRefresher } from '../src/bee-queue/index.js'
 import { createClock } from './helpers/clock.js'
 import { EventLog, deferred } from './helpers/events.js'
 import { uniqueNamespace } from './helpers/namespace.js'
@@ -107,8 +109,8 @@ describe('store Redis stopped', () => {
     clock.advance(11)
     // Batched (GraphQL) reads fetch entries first and resolve them afterwards;
     // Redis goes away in between, so taking the refresh lock fails.
-    const key = tweets.job.key('ann')
-    const entry = await cache.readEntry<string>('tweets', key)
+    const key = tweets.job.keyFor('ann')
+    const entry = await cache.readEntry<string>(tweets.job, key)
     await server.stop()
     state.version = 2
     expect(await cache.resolve(tweets.job, key, ['ann'], entry)).toMatchObject({ status: 'stale', value: 'ann@1', refresh: 'dispatched' })
@@ -151,7 +153,7 @@ describe('queue Redis unreachable', () => {
     state.version = 2
     clock.advance(11)
     expect(await tweets.read('ann')).toMatchObject({ status: 'stale', value: 'ann@1', refresh: 'dispatched' })
-    expect(log.of('store-error')).toEqual([expect.objectContaining({ key: tweets.job.key('ann'), error: expect.objectContaining({ code: 'E_DISPATCH_FAILED' }) })])
+    expect(log.of('store-error')).toEqual([expect.objectContaining({ key: tweets.job.keyFor('ann'), error: expect.objectContaining({ code: 'E_DISPATCH_FAILED' }) })])
     expect(log.of('refresh-dispatched')).toEqual([expect.objectContaining({ via: 'in-process' })])
     await cache.drain()
     expect(log.count('refresh-succeeded')).toBe(1)

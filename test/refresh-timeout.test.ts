@@ -36,7 +36,7 @@ it('reports a refresh timed out by the queue and refreshes past the stuck fetch'
     expect((await tweets.read('ann')).refresh).toBe('dispatched')
     await setup.log.waitFor('refresh-failed', 1)
     const [failure] = setup.log.of('refresh-failed')
-    expect(failure).toMatchObject({ job: 'hanging', key: tweets.job.key('ann') })
+    expect(failure).toMatchObject({ job: 'hanging', key: tweets.job.keyFor('ann') })
     expect(String((failure.error as Error).message)).toMatch(/timed out/i)
     expect(await tweets.read('ann')).toMatchObject({ status: 'stale', value: 'v1', refresh: 'failed' })
 

@@ -6,8 +6,9 @@
 import Queue from 'bee-queue'
 import { Redis } from 'ioredis'
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest'
-import { BeeQueueRefresher, type Cacheback, CachebackError, cacheback } from '../src/index.js'
-import { pack } from '../src/entry.js'
+import { type Cacheback, CachebackError, cacheback } from '../src/index.js'
+import { BeeQueueRefresher } from '../src/bee-queue/index.js'
+import { pack } from '../src/codec.js'
 import { createEngineSetup, type EngineSetup } from './helpers/engine.js'
 
 let setup: EngineSetup
@@ -47,7 +48,7 @@ describe('refresh worker', () => {
     expect(await ghost.read('ann')).toMatchObject({ status: 'stale', value: 'ghost:ann', refresh: 'dispatched' })
     await setup.log.waitFor('refresh-failed')
     const [failed] = setup.log.of('refresh-failed')
-    expect(failed).toMatchObject({ job: 'ghostJob', key: ghost.job.key('ann') })
+    expect(failed).toMatchObject({ job: 'ghostJob', key: ghost.job.keyFor('ann') })
     expect(failed.error).toBeInstanceOf(CachebackError)
     expect(failed.error).toMatchObject({ code: 'E_UNKNOWN_JOB', job: 'ghostJob' })
     expect((failed.error as Error).message).toContain('No job named "ghostJob"')
@@ -61,7 +62,7 @@ describe('refresh worker', () => {
     const known = versioned()
     await setup.startWorker([known.make])
     const tweets = known.make(server)
-    const key = tweets.job.key('ann')
+    const key = tweets.job.keyFor('ann')
     const base = { v: 1, job: 'tweets', key, token: 'token' }
     const payloads: [unknown, RegExp][] = [
       ['not an object', /not an object/],
@@ -99,7 +100,7 @@ describe('BeeQueueRefresher', () => {
     setup.clock.advance(11)
     expect(await search.read(query)).toMatchObject({ status: 'stale', value: '2000:1', refresh: 'failed' })
     const [failed] = setup.log.of('refresh-failed')
-    expect(failed).toMatchObject({ job: 'search', key: search.job.key(query) })
+    expect(failed).toMatchObject({ job: 'search', key: search.job.keyFor(query) })
     expect(failed.error).toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE', job: 'search' })
     expect((failed.error as Error).message).toMatch(/over the limit of 1024 \(maxPayloadBytes\)/)
     expect(setup.log.count('refresh-dispatched')).toBe(0)

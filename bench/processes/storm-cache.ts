@@ -4,7 +4,9 @@
  * `PREFIX`, and `COMMAND_TIMEOUT_MS`, RedisStore's bound, its default when
  * unset).
  */
-import { BeeQueueRefresher, Cacheback, type CachebackEvent, RedisStore } from '../../src/index.js'
+import { Cacheback, type CachebackEvent } from '../../src/index.js'
+import { RedisStore } from '../../src/redis/index.js'
+import { BeeQueueRefresher } from '../../src/bee-queue/index.js'
 import { env } from './child.js'
 
 /** The cache, reporting to `onEvent`. */
@@ -22,6 +24,6 @@ export function stormCache(onEvent: (event: CachebackEvent) => void): Cacheback 
 
 /** `stale`, `refresh-dispatched:bee-queue`, `store-error:E_STORE_TIMEOUT`, …: how an event is counted. */
 export function eventName(event: CachebackEvent): string {
-  const code = (event.error as { code?: string } | undefined)?.code
+  const code = ('error' in event ? (event.error as { code?: string } | undefined) : undefined)?.code
   return event.type === 'refresh-dispatched' ? `${event.type}:${event.via}` : code ? `${event.type}:${code}` : event.type
 }

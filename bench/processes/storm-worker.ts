@@ -10,7 +10,7 @@
  * `COMMAND_TIMEOUT_MS` (optional).
  */
 import { makeExecutableSchema } from '@graphql-tools/schema'
-import { cachebackTypeDefs } from '../../src/index.js'
+import { cachebackTypeDefs } from '../../src/graphql/index.js'
 import { env } from './child.js'
 import { stormResolvers, stormTypeDefs } from './schemas.js'
 import { eventName, stormCache } from './storm-cache.js'

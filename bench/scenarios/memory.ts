@@ -8,8 +8,9 @@ import { createCache } from 'async-cache-dedupe'
 import { BentoCache, bentostore } from 'bentocache'
 import { redisDriver } from 'bentocache/drivers/redis'
 import type { Redis } from 'ioredis'
-import { Cacheback, RedisStore, cacheback } from '../../src/index.js'
-import { pack } from '../../src/entry.js'
+import { Cacheback, cacheback } from '../../src/index.js'
+import { RedisStore } from '../../src/redis/index.js'
+import { pack } from '../../src/codec.js'
 import type { Scenario, ScenarioContext, ScenarioReport } from '../scenario.js'
 import { int } from '../support/format.js'
 import { makeProfile, makeSmallValue } from '../support/payload.js'
@@ -55,7 +56,7 @@ async function measureSize(context: ScenarioContext, client: Redis, size: number
   const cache = new Cacheback({ namespace: `${context.prefix}cb`, store: new RedisStore({ redis: client }) })
   const job = cacheback(async (id: number) => values[id], { name: `value${size}`, cache, lifetime: TTL_S, ttl: TTL_S })
   await inBatches(ENTRIES, (id) => job.set([id], values[id]))
-  const ourKeys = values.map((_, id) => job.job.key(id))
+  const ourKeys = values.map((_, id) => job.job.keyFor(id))
   // The serialized value alone, under a key as long as ours, with the same PX: what Redis needs without the envelope.
   const rawKeys = ourKeys.map((key, id) => `${context.prefix}raw:${size}:${id}:`.padEnd(key.length, 'x'))
   await inBatches(ENTRIES, (id) => client.set(rawKeys[id], pack(values[id]), 'PX', TTL_S * 1000))

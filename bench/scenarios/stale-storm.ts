@@ -14,9 +14,10 @@
 import { performance } from 'node:perf_hooks'
 import { makeExecutableSchema } from '@graphql-tools/schema'
 import type { Redis } from 'ioredis'
-import { Cacheback, cachebackTypeDefs, resolverJobs } from '../../src/index.js'
+import { Cacheback } from '../../src/index.js'
+import { cachebackTypeDefs, resolverJobs } from '../../src/graphql/index.js'
 import { readHeader } from '../../src/entry.js'
-import { DEFAULT_COMMAND_TIMEOUT_MS } from '../../src/stores/redis-store.js'
+import { DEFAULT_COMMAND_TIMEOUT_MS } from '../../src/redis/redis-store.js'
 import { STORM_QUERY, detailsOf, stormTypeDefs } from '../processes/schemas.js'
 import type { Scenario, ScenarioContext, ScenarioReport } from '../scenario.js'
 import { int, ms, ratio } from '../support/format.js'
@@ -145,7 +146,7 @@ function cachebackContender(context: ScenarioContext, servers: ServerProcess[], 
   const namespace = `${context.prefix}storm-cb`
   const keysOnly = new Cacheback({ namespace })
   const [job] = resolverJobs(makeExecutableSchema({ typeDefs: [cachebackTypeDefs, stormTypeDefs(true, LIFETIME_S)], resolvers: { Query: { item: () => null } } }), { cache: keysOnly })
-  const keys = Array.from({ length: KEYS }, (_, id) => job.key(null, { id }, null))
+  const keys = Array.from({ length: KEYS }, (_, id) => job.keyFor(null, { id }, null))
   return {
     name: OURS,
     servers,

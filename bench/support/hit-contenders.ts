@@ -7,8 +7,10 @@
 import { createCache } from 'async-cache-dedupe'
 import { BentoCache, bentostore } from 'bentocache'
 import { redisDriver } from 'bentocache/drivers/redis'
-import { Cacheback, InProcessRefresher, RedisStore, cacheback } from '../../src/index.js'
-import { HEADER_BYTES, unpack } from '../../src/entry.js'
+import { Cacheback, InProcessRefresher, cacheback } from '../../src/index.js'
+import { RedisStore } from '../../src/redis/index.js'
+import { unpack } from '../../src/codec.js'
+import { HEADER_BYTES } from '../../src/entry.js'
 import type { Profile } from './payload.js'
 import { benchClient } from './redis.js'
 import { inBatches } from './util.js'
@@ -51,7 +53,7 @@ export async function cachebackContender(setup: HitSetup, ownClient = false): Pr
     { name: 'getProfile', cache, lifetime: LIFETIME_S, ttl: LIFETIME_S + STALE_S },
   )
   await inBatches(setup.profiles.length, (id) => getProfile.set([id], setup.profiles[id]))
-  const keys = setup.profiles.map((_, id) => getProfile.job.key(id))
+  const keys = setup.profiles.map((_, id) => getProfile.job.keyFor(id))
   const n = setup.profiles.length
   return {
     name: ownClient ? 'cacheback, store-made client' : 'cacheback',

@@ -13,8 +13,8 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Cacheback } from '../cacheback.js'
 import type { CachebackEvent } from '../events.js'
-import { DEFAULT_WORKER_CONCURRENCY } from '../refresh/worker.js'
-import { type CreateRefreshWorkerOptions, createRefreshWorker } from '../worker.js'
+import { type CreateRefreshWorkerOptions, createRefreshWorker } from '../bee-queue/create-worker.js'
+import { DEFAULT_WORKER_CONCURRENCY, DEFAULT_WORKER_CLOSE_TIMEOUT_MS } from '../defaults.js'
 
 const USAGE = 'usage: cacheback-worker --module <path to worker setup module> [--concurrency N] [--queue NAME] [--quiet]'
 
@@ -33,7 +33,8 @@ async function loadSetup(modulePath: string): Promise<CreateRefreshWorkerOptions
 }
 
 function describe(event: CachebackEvent): string {
-  const error = event.error instanceof Error ? ` ${(event.error as { code?: string }).code ?? event.error.name}: ${event.error.message}` : ''
+  const failure = 'error' in event ? event.error : undefined
+  const error = failure instanceof Error ? ` ${(failure as { code?: string }).code ?? failure.name}: ${failure.message}` : ''
   return `[cacheback-worker] ${event.type} ${event.job ?? '-'} ${event.key ?? '-'}${error}`
 }
 
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     process.stdout.write(`[cacheback-worker] ${signal}: finishing running refreshes\n`)
-    await worker.close(30_000).catch((error) => process.stderr.write(`[cacheback-worker] close: ${String(error)}\n`))
+    await worker.close(DEFAULT_WORKER_CLOSE_TIMEOUT_MS).catch((error) => process.stderr.write(`[cacheback-worker] close: ${String(error)}\n`))
     await setup.cache.close().catch(() => undefined)
     process.exit(0)
   }

@@ -4,14 +4,15 @@
  * property resolvers) read through the cache; the input is not mutated.
  */
 import type { GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema } from 'graphql'
-import type { Cacheback, ReadResult } from '../cacheback.js'
+import type { Cacheback } from '../cacheback.js'
+import type { ReadResult } from '../results.js'
 import { getDefaultCache } from '../default-cache.js'
 import { CachebackError, messageOf } from '../errors.js'
 import { storeErrorEvent } from '../events.js'
 import { type ResolverJobArgs, parentForRefresh } from './field-keys.js'
 import type { FieldPolicy } from './field-policy.js'
 import { readField, recordField } from './read-batch.js'
-import { type CachedFieldExtension, type RefreshContextFactory, ResolverJob, forEachCachedField, refreshInfo } from './resolver-jobs.js'
+import { type CachedFieldExtension, type RefreshContextFactory, ResolverJob, forEachCachedField, refreshInfo, registerFieldJob } from './resolver-jobs.js'
 import { cachebackTypeDefs } from './type-defs.js'
 
 /** Options of `cachebackDirective`. */
@@ -61,9 +62,9 @@ function wrapResolver({ cache, job, resolve, scope }: WrapInput): GraphQLFieldRe
     const jobArgs: ResolverJobArgs = [parentForRefresh(policy, parent), args, scopeId]
     let key: string
     try {
-      key = job.key(...jobArgs)
+      key = cache.keyOf(job, jobArgs)
     } catch (error) {
-      cache.emit(storeErrorEvent(new CachebackError('E_INVALID_PAYLOAD', `${policy.coordinate}: cannot key this read (${messageOf(error)}); served uncached`, { coordinate: policy.coordinate, job: job.name, cause: error }), job.name))
+      cache.emit(storeErrorEvent(new CachebackError('E_INVALID_PAYLOAD', `${policy.coordinate}: cannot key this read (${messageOf(error)}); served uncached`, { coordinate: policy.coordinate, job: job.name, cause: error }), job))
       return resolve(parent, args, context, info)
     }
     const result = await readField(context, cache, job, key, jobArgs, () => resolve(parent, args, context, info))
@@ -81,7 +82,7 @@ export function cachebackDirective(options: CachebackDirectiveOptions = {}): Cac
     let transformed: GraphQLSchema | undefined
     const result = forEachCachedField(schema, options.scope !== undefined, (type, fieldName, config, found) => {
       const job = new ResolverJob(found.policy, found.resolve, () => refreshInfo(transformed!, type.name, fieldName), refreshContext, cache)
-      cache.register(job)
+      registerFieldJob(cache, job)
       const extension: CachedFieldExtension = { policy: found.policy, resolve: found.resolve }
       return { ...config, resolve: wrapResolver({ cache, job, resolve: found.resolve, scope: options.scope }), extensions: { ...config.extensions, cacheback: extension } }
     })

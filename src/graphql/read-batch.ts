@@ -5,8 +5,8 @@
  * once. What was served is recorded for the response's extensions.
  */
 import { type ResponsePath as Path, responsePathAsArray } from 'graphql'
-import type { Cacheback, ReadResult } from '../cacheback.js'
-import { storeErrorEvent } from '../events.js'
+import type { Cacheback, CacheRead } from '../cacheback.js'
+import type { ReadResult } from '../results.js'
 import type { ResolverJobArgs } from './field-keys.js'
 import type { ResolverJob } from './resolver-jobs.js'
 
@@ -27,12 +27,8 @@ export interface OperationReads {
   staleFields: StaleField[]
 }
 
-interface PendingRead {
-  job: ResolverJob
-  /** The request's own resolver call, used only when the read has to fetch. */
-  fetch: () => unknown
+interface PendingRead extends CacheRead {
   key: string
-  args: ResolverJobArgs
   resolve: (result: ReadResult<unknown>) => void
   reject: (error: unknown) => void
 }
@@ -44,11 +40,12 @@ class ReadBatch {
 
   constructor(private readonly cache: Cacheback) {}
 
+  /** `fetch`: the request's own resolver call, used only when the read has to fetch. */
   read(job: ResolverJob, key: string, args: ResolverJobArgs, fetch: () => unknown): Promise<ReadResult<unknown>> {
     let result = this.memo.get(key)
     if (!result) {
       result = new Promise((resolve, reject) => {
-        if (this.queue.length === 0) scheduleAfterTick(() => void this.flush())
+        if (this.queue.length === 0) scheduleAfterTick(() => this.flush())
         this.queue.push({ job, fetch, key, args, resolve, reject })
       })
       this.memo.set(key, result)
@@ -56,24 +53,10 @@ class ReadBatch {
     return result
   }
 
-  private async flush(): Promise<void> {
+  private flush(): void {
     const batch = this.queue
     this.queue = []
-    let stored: (Uint8Array | undefined)[]
-    try {
-      stored = await this.cache.store.getMany(batch.map((read) => read.key))
-    } catch (error) {
-      this.cache.emit(storeErrorEvent(error, batch[0].job.name, batch[0].key))
-      stored = batch.map(() => undefined)
-    }
-    const now = this.cache.now()
-    batch.forEach((read, i) => {
-      const entry = this.cache.decode(read.job.name, read.key, stored[i])
-      // Served from the entry (hit or stale): the job itself; a miss fetches with the request's resolver call.
-      const usable = entry !== undefined && now < entry.expiresAt
-      const job = usable ? read.job : read.job.live(read.fetch)
-      this.cache.resolve(job, read.key, read.args, entry).then(read.resolve, read.reject)
-    })
+    this.cache.readMany(batch).forEach((result, i) => result.then(batch[i].resolve, batch[i].reject))
   }
 }
 

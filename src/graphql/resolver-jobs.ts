@@ -14,7 +14,7 @@ import {
   defaultFieldResolver,
 } from 'graphql'
 import type { Cacheback } from '../cacheback.js'
-import type { CachebackError } from '../errors.js'
+import { CachebackError } from '../errors.js'
 import { Job } from '../job.js'
 import { type ResolverJobArgs, fieldKeyParts } from './field-keys.js'
 import { type FieldPolicy, fieldPolicy } from './field-policy.js'
@@ -28,9 +28,23 @@ export interface CachedFieldExtension {
   resolve: GraphQLFieldResolver<unknown, unknown>
 }
 
+/** Prefix of the job names of cached fields. */
+export const FIELD_JOB_PREFIX = 'graphql:'
+
 /** Job name of a field coordinate. */
 export function jobNameOf(coordinate: string): string {
-  return `graphql:${coordinate}`
+  return `${FIELD_JOB_PREFIX}${coordinate}`
+}
+
+/** Registers a field job with its cache, and how to explain a payload naming a field the cache lacks. */
+export function registerFieldJob(cache: Cacheback, job: ResolverJob): void {
+  cache.addJobFamily(FIELD_JOB_PREFIX, unknownFieldError)
+  cache.register(job)
+}
+
+function unknownFieldError(name: string, key: string): CachebackError {
+  const coordinate = name.slice(FIELD_JOB_PREFIX.length)
+  return new CachebackError('E_UNKNOWN_COORDINATE', `No cached field ${coordinate} in this worker's schema (is the worker's schema the server's, with @cacheback on ${coordinate}?)`, { job: name, key, coordinate })
 }
 
 /** One cached field. */
@@ -45,8 +59,12 @@ export class ResolverJob extends Job<ResolverJobArgs, unknown> {
     super({ name: jobNameOf(policy.coordinate), cache, lifetime: policy.lifetime, ttl: policy.ttl, refreshTimeout: policy.refreshTimeout, fetchOnMiss: policy.fetchOnMiss, queue: policy.queue })
   }
 
-  override key(...args: ResolverJobArgs): string {
-    return this.cache.keyFor(this.name, fieldKeyParts(this.policy, args))
+  override key(...args: ResolverJobArgs): unknown {
+    return fieldKeyParts(this.policy, args)
+  }
+
+  override get coordinate(): string {
+    return this.policy.coordinate
   }
 
   /** The refresh: the original resolver, with a factory context. */
@@ -60,14 +78,6 @@ export class ResolverJob extends Job<ResolverJobArgs, unknown> {
     return value
   }
 
-  /** A view of this job whose fetch is the live resolver call of one request. */
-  live(fetch: () => unknown): ResolverJob {
-    const view = Object.create(this) as ResolverJob
-    view.fetch = async () => fetch()
-    // The view must never be registered: refreshes run the job, not a request's resolver call.
-    Object.defineProperty(view, 'cache', { value: this.cache })
-    return view
-  }
 }
 
 /** The `info` a refresh gets: field name, parent and return type, schema, path. */
@@ -118,7 +128,7 @@ export function resolverJobs(schema: GraphQLSchema, options: ResolverJobsOptions
   const context = options.context ?? (() => ({}))
   forEachCachedField(schema, true, (type, fieldName, _config, found) => {
     const job = new ResolverJob(found.policy, found.resolve, () => refreshInfo(schema, type.name, fieldName), context, options.cache)
-    options.cache.register(job)
+    registerFieldJob(options.cache, job)
     jobs.push(job)
   })
   return jobs

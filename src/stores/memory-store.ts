@@ -5,7 +5,8 @@
  * conformance suite covers both.
  */
 import { LRUCache } from 'lru-cache'
-import { readHeader } from '../entry.js'
+import { DEFAULT_MAX_ENTRIES } from '../defaults.js'
+import { readHeader, withFreshUntil } from '../entry.js'
 import { CachebackError } from '../errors.js'
 import type { LockHold, LockRequest, LockResult, Store, StoreSetOptions } from './store.js'
 
@@ -25,8 +26,7 @@ export interface MemoryStoreOptions {
   maxBytes?: number
 }
 
-/** Default of {@link MemoryStoreOptions.maxEntries}. */
-export const DEFAULT_MAX_ENTRIES = 10_000
+export { DEFAULT_MAX_ENTRIES }
 
 interface HeldLock {
   /** Logical expiry on the cache's clock, ms. */
@@ -97,9 +97,7 @@ export class MemoryStore implements Store {
     const header = current && readHeader(current)
     if (!current || !header) return false
     if (header.freshUntil > freshUntil) {
-      const staler = Buffer.from(current)
-      staler.writeDoubleBE(freshUntil, 10)
-      this.entries.set(key, staler, { noUpdateTTL: true })
+      this.entries.set(key, withFreshUntil(current, freshUntil), { noUpdateTTL: true })
     }
     return true
   }

@@ -4,7 +4,8 @@
  */
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { Cacheback, InProcessRefresher, RedisStore } from '../../src/index.js'
+import { Cacheback, InProcessRefresher } from '../../src/index.js'
+import { RedisStore } from '../../src/redis/index.js'
 import { createClock } from '../helpers/clock.js'
 import { createServer, createUpstream, run } from '../helpers/graphql.js'
 import { type RedisServerHandle, startRedisServer } from '../helpers/redis-server.js'

@@ -3,7 +3,8 @@
  */
 import { makeExecutableSchema } from '@graphql-tools/schema'
 import { expect, it } from 'vitest'
-import { Cacheback, cachebackDirective, cachebackTypeDefs } from '../../src/index.js'
+import { Cacheback } from '../../src/index.js'
+import { cachebackDirective, cachebackTypeDefs } from '../../src/graphql/index.js'
 import { readFileSync } from 'node:fs'
 
 function transform(sdl: string, withScope = false) {

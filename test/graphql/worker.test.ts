@@ -3,7 +3,7 @@
  * factory context; rejects unknown coordinates and keeps working.
  */
 import { inject, afterEach, beforeEach, expect, it } from 'vitest'
-import { BeeQueueRefresher } from '../../src/index.js'
+import { BeeQueueRefresher } from '../../src/bee-queue/index.js'
 import { type EngineSetup, createEngineSetup } from '../helpers/engine.js'
 import { createServer, createUpstream, refreshContext, run } from '../helpers/graphql.js'
 
@@ -59,7 +59,10 @@ it('serves a value the store would change uncached, reporting a coded error nami
 
 it('routes a field with queue: "..." to that queue, consumed by a worker of that queue', async () => {
   const { makeExecutableSchema } = await import('@graphql-tools/schema')
-  const { Cacheback, InProcessRefresher, RedisStore, cachebackDirective, createRefreshWorker } = await import('../../src/index.js')
+  const { Cacheback, InProcessRefresher } = await import('../../src/index.js')
+  const { RedisStore } = await import('../../src/redis/index.js')
+  const { cachebackDirective } = await import('../../src/graphql/index.js')
+  const { createRefreshWorker } = await import('../../src/bee-queue/index.js')
   const slowQueue = `${setup.namespace}-slow`
   let version = 1
   const typeDefs = `type Query { slow: String @cacheback(lifetime: 10, queue: "${slowQueue}") fast: String @cacheback(lifetime: 10) }`

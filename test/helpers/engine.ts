@@ -7,18 +7,10 @@
  */
 import type { GraphQLSchema } from 'graphql'
 import { inject } from 'vitest'
-import {
-  BeeQueueRefresher,
-  Cacheback,
-  type CachebackOptions,
-  type CachedFunction,
-  InProcessRefresher,
-  MemoryStore,
-  RedisStore,
-  createRefreshWorker,
-  type RefreshContextFactory,
-  type RefreshWorker,
-} from '../../src/index.js'
+import { Cacheback, type CachebackOptions, type CachedFunction, InProcessRefresher, MemoryStore } from '../../src/index.js'
+import { RedisStore } from '../../src/redis/index.js'
+import { BeeQueueRefresher, createRefreshWorker, type RefreshWorker } from '../../src/bee-queue/index.js'
+import { type RefreshContextFactory } from '../../src/graphql/index.js'
 import { createClock } from './clock.js'
 import { EventLog } from './events.js'
 import { uniqueNamespace } from './namespace.js'

@@ -19,8 +19,8 @@ export class EventLog {
     return this.events.filter((e) => e.type === type && (job === undefined || e.job === job)).length
   }
 
-  of(type: CachebackEventType): CachebackEvent[] {
-    return this.events.filter((e) => e.type === type)
+  of<K extends CachebackEventType>(type: K): Extract<CachebackEvent, { type: K }>[] {
+    return this.events.filter((e): e is Extract<CachebackEvent, { type: K }> => e.type === type)
   }
 
   /** Resolves once `count` events of `type` have been seen; rejects after `timeoutMs`. */

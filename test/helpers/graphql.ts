@@ -6,7 +6,9 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server'
 import { makeExecutableSchema } from '@graphql-tools/schema'
 import type { GraphQLSchema } from 'graphql'
-import { type Cacheback, cachebackApolloPlugin, cachebackDirective } from '../../src/index.js'
+import { type Cacheback } from '../../src/index.js'
+import { cachebackDirective } from '../../src/graphql/index.js'
+import { cachebackApolloPlugin } from '../../src/apollo/index.js'
 
 export const typeDefs = /* GraphQL */ `
   type Query {

@@ -16,7 +16,8 @@
  * stall interval), each ended by the event it produces.
  */
 import { afterEach, beforeEach, expect, inject, it } from 'vitest'
-import { type Cacheback, InProcessRefresher, cacheback, createRefreshWorker } from '../../src/index.js'
+import { type AnyJob, type Cacheback, InProcessRefresher, cacheback } from '../../src/index.js'
+import { createRefreshWorker } from '../../src/bee-queue/index.js'
 import { createEngineSetup, type EngineSetup } from '../helpers/engine.js'
 import { deferred } from '../helpers/events.js'
 
@@ -81,8 +82,8 @@ function nextQueueEvent(queue: { once(event: string, listener: () => void): unkn
 }
 
 /** The decoded entry of ann, straight from the store. */
-async function storedEntry(cache: Cacheback, tweets: { job: { key(user: string): string; name: string } }) {
-  return cache.readEntry<string>(tweets.job.name, tweets.job.key('ann'))
+async function storedEntry(cache: Cacheback, tweets: { job: AnyJob }) {
+  return cache.readEntry<string>(tweets.job, tweets.job.keyFor('ann'))
 }
 
 it('a refresh that outlives refreshTimeout and finishes last does not overwrite the newer refresh of another worker', async () => {

@@ -12,7 +12,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import os from 'node:os'
-import { DEFAULT_COMMAND_TIMEOUT_MS } from '../../src/stores/redis-store.js'
+import { DEFAULT_COMMAND_TIMEOUT_MS } from '../../src/redis/redis-store.js'
 import { startRedisServer } from '../helpers/redis-server.js'
 import type { LatencyFigures } from './harness/load.js'
 import { runRedisOutage } from './scenarios/redis-outage.js'

@@ -10,7 +10,8 @@
  * (`npm run soak` runs the same through the example server.)
  */
 import { afterEach, beforeEach, expect, it } from 'vitest'
-import { type Cacheback, type RefreshWorker, cacheback } from '../../src/index.js'
+import { type Cacheback, cacheback } from '../../src/index.js'
+import { type RefreshWorker } from '../../src/bee-queue/index.js'
 import { createEngineSetup, type EngineSetup } from '../helpers/engine.js'
 
 const LIFETIME = 10

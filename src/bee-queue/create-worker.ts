@@ -1,13 +1,15 @@
 /**
  * `createRefreshWorker`: the public worker factory. Runs the refreshes of
- * the given jobs and, with `schema`, of every `@cacheback` field of it.
+ * the given jobs and, with `schema`, of every `@cacheback` field of it (the
+ * GraphQL code is loaded only then, so a worker of plain jobs needs no
+ * `graphql` package).
  */
 import type { GraphQLSchema } from 'graphql'
-import { type RefreshContextFactory, resolverJobs } from './graphql/resolver-jobs.js'
-import { type RefreshWorker, type RefreshWorkerOptions, startRefreshWorker } from './refresh/worker.js'
+import type { RefreshContextFactory } from '../graphql/resolver-jobs.js'
+import { type RefreshWorker, type RefreshWorkerOptions, startRefreshWorker } from './worker.js'
 
 /** Options of `createRefreshWorker`. */
-export interface CreateRefreshWorkerOptions extends RefreshWorkerOptions {
+export interface CreateRefreshWorkerOptions extends Omit<RefreshWorkerOptions, 'jobsReady'> {
   /** A schema (with `@cacheback` in its SDL, transformed or not) whose cached fields this worker refreshes. */
   schema?: GraphQLSchema
   /** Context that refreshed resolvers get, from the coordinate and scope id. @default () => ({}) */
@@ -17,6 +19,6 @@ export interface CreateRefreshWorkerOptions extends RefreshWorkerOptions {
 /** Starts a worker that runs dispatched refreshes: jobs by name, fields by coordinate. */
 export function createRefreshWorker(options: CreateRefreshWorkerOptions): RefreshWorker {
   const { schema, context, ...rest } = options
-  if (schema) resolverJobs(schema, { cache: options.cache, context })
-  return startRefreshWorker(rest)
+  const jobsReady = schema ? import('../graphql/resolver-jobs.js').then(({ resolverJobs }) => resolverJobs(schema, { cache: options.cache, context })) : undefined
+  return startRefreshWorker({ ...rest, jobsReady })
 }

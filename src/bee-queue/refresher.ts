@@ -5,10 +5,11 @@
  */
 import { createRequire } from 'node:module'
 import Queue from 'bee-queue'
+import { DEFAULT_DISPATCH_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_QUEUE, DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL, reconnectDelayMs } from '../defaults.js'
 import { CachebackError, messageOf } from '../errors.js'
 import { jobIdOf } from '../keys.js'
-import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload } from './payload.js'
-import type { RefreshRequest, Refresher } from './refresher.js'
+import type { RefreshRequest, Refresher } from '../refresh/refresher.js'
+import { encodePayload } from './payload.js'
 
 /** Redis connection for bee-queue: a URL or node-redis 3 options (not an ioredis client). */
 export type BeeQueueRedis = string | Record<string, unknown>
@@ -34,7 +35,7 @@ export interface BeeQueueRefresherOptions {
  * one-minute outage the queue would come back about 40 s after Redis.)
  */
 function queueRetryStrategy({ attempt }: { attempt: number }): number {
-  return Math.min(attempt * 100, 1000)
+  return reconnectDelayMs(attempt)
 }
 
 /** Queue settings shared by the producer and the workers. */
@@ -78,11 +79,11 @@ export class BeeQueueRefresher implements Refresher {
     if (options.redis !== undefined && typeof options.redis === 'object' && typeof (options.redis as { sendCommand?: unknown }).sendCommand === 'function') {
       throw new CachebackError('E_INVALID_OPTION', 'BeeQueueRefresher: `redis` must be a URL or connection options, not a client instance (bee-queue uses its own node-redis client)')
     }
-    this.redis = options.redis ?? 'redis://127.0.0.1:6379'
-    this.queueName = options.queue ?? 'cacheback-refresh'
-    this.prefix = options.prefix ?? 'bq'
+    this.redis = options.redis ?? DEFAULT_REDIS_URL
+    this.queueName = options.queue ?? DEFAULT_QUEUE
+    this.prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
-    this.dispatchTimeoutMs = options.dispatchTimeoutMs ?? 1000
+    this.dispatchTimeoutMs = options.dispatchTimeoutMs ?? DEFAULT_DISPATCH_TIMEOUT_MS
   }
 
   private producer(name: string): Queue {

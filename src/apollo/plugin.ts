@@ -4,7 +4,7 @@
  * read a cached field.
  */
 import type { ApolloServerPlugin } from '@apollo/server'
-import { operationReads } from './read-batch.js'
+import { operationReads } from '../graphql/read-batch.js'
 
 /** The Apollo Server 5 plugin that reports cache reads in the response extensions. */
 export function cachebackApolloPlugin(): ApolloServerPlugin<any> {

@@ -2,11 +2,19 @@
  * Lua scripts of `RedisStore`, embedded as strings so they ship inside the
  * compiled package. Each opens with a comment listing its KEYS and ARGV.
  *
- * They read the entry header of `src/entry.ts`. Lua strings are 1-based, so
- * byte `n` of the header is `n + 1` here: magic at 1, version at 2,
- * `createdAt` at 3–10, `freshUntil` at 11–18, `expiresAt` at 19–26, all
- * float64 big-endian (`struct` format `'>d'`).
+ * They read the entry header whose layout `src/entry.ts` owns: the offsets
+ * below come from `ENTRY_LAYOUT` (Lua strings are 1-based, so byte `n` of the
+ * header is `n + 1` here; times are float64 big-endian, `struct` format `'>d'`).
  */
+import { ENTRY_LAYOUT } from '../entry.js'
+
+const HEADER = ENTRY_LAYOUT.headerBytes
+const MAGIC_AT = ENTRY_LAYOUT.magicOffset + 1
+const VERSION_AT = ENTRY_LAYOUT.versionOffset + 1
+const CREATED_AT = ENTRY_LAYOUT.createdAtOffset + 1
+const FRESH_UNTIL_AT = ENTRY_LAYOUT.freshUntilOffset + 1
+/** Lua test: `current` holds an entry of this format. */
+const IS_ENTRY = `#current >= ${HEADER} and string.byte(current, ${MAGIC_AT}) == ${ENTRY_LAYOUT.magic} and string.byte(current, ${VERSION_AT}) == ${ENTRY_LAYOUT.version}`
 
 /**
  * Compare-and-set write of an entry.
@@ -22,8 +30,8 @@ local current = false
 if redis.call('TYPE', KEYS[1]).ok == 'string' then
   current = redis.call('GET', KEYS[1])
 end
-if current and #current >= 26 and string.byte(current, 1) == 203 and string.byte(current, 2) == 1 then
-  local storedCreatedAt = struct.unpack('>d', current, 3)
+if current and ${IS_ENTRY} then
+  local storedCreatedAt = struct.unpack('>d', current, ${CREATED_AT})
   if storedCreatedAt > tonumber(ARGV[2]) then
     return 0
   end
@@ -44,13 +52,13 @@ if redis.call('TYPE', KEYS[1]).ok ~= 'string' then
   return 0
 end
 local current = redis.call('GET', KEYS[1])
-if not current or #current < 26 or string.byte(current, 1) ~= 203 or string.byte(current, 2) ~= 1 then
+if not current or not (${IS_ENTRY}) then
   return 0
 end
-local freshUntil = struct.unpack('>d', current, 11)
+local freshUntil = struct.unpack('>d', current, ${FRESH_UNTIL_AT})
 local wanted = tonumber(ARGV[1])
 if freshUntil > wanted then
-  redis.call('SETRANGE', KEYS[1], 10, struct.pack('>d', wanted))
+  redis.call('SETRANGE', KEYS[1], ${ENTRY_LAYOUT.freshUntilOffset}, struct.pack('>d', wanted))
 end
 return 1
 `

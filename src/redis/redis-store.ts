@@ -6,10 +6,11 @@
  * hangs, so the read path can fail open.
  */
 import { Redis, type RedisOptions } from 'ioredis'
+import { DEFAULT_COMMAND_TIMEOUT_MS, reconnectDelayMs } from '../defaults.js'
 import { CachebackError, messageOf } from '../errors.js'
-import { ACQUIRE_LOCK_LUA, EXPIRE_ENTRY_LUA, MARK_LOCK_FAILED_LUA, RELEASE_LOCK_LUA, SET_ENTRY_LUA } from './lua/scripts.js'
+import type { LockHold, LockRequest, LockResult, Store, StoreSetOptions } from '../stores/store.js'
 import { RedisScript, type RedisClient } from './redis-script.js'
-import type { LockHold, LockRequest, LockResult, Store, StoreSetOptions } from './store.js'
+import { ACQUIRE_LOCK_LUA, EXPIRE_ENTRY_LUA, MARK_LOCK_FAILED_LUA, RELEASE_LOCK_LUA, SET_ENTRY_LUA } from './scripts.js'
 
 export type { RedisClient } from './redis-script.js'
 
@@ -34,8 +35,7 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number
 }
 
-/** Default of {@link RedisStoreOptions.commandTimeoutMs}, in ms. */
-export const DEFAULT_COMMAND_TIMEOUT_MS = 250
+export { DEFAULT_COMMAND_TIMEOUT_MS }
 
 const setEntry = new RedisScript(SET_ENTRY_LUA)
 const expireEntry = new RedisScript(EXPIRE_ENTRY_LUA)
@@ -190,7 +190,7 @@ function isClient(redis: RedisStoreOptions['redis']): redis is RedisClient {
 
 function createClient(redis: RedisOptions | string, commandTimeoutMs: number): Redis {
   // Capped at 1 s so hits resume within about 1 s plus one fetch of Redis returning, however long it was away.
-  const retryStrategy = (attempt: number): number => Math.min(attempt * 100, 1000)
+  const retryStrategy = reconnectDelayMs
   const required: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: commandTimeoutMs, enableAutoPipelining: true }
   const client = typeof redis === 'string'
     ? new Redis(redis, { retryStrategy, ...required })

@@ -6,14 +6,13 @@
  */
 import Queue from 'bee-queue'
 import type { Cacheback } from '../cacheback.js'
-import { CachebackError } from '../errors.js'
+import { DEFAULT_QUEUE, DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL, DEFAULT_STALL_INTERVAL_MS, DEFAULT_WORKER_CLOSE_TIMEOUT_MS, DEFAULT_WORKER_CONCURRENCY } from '../defaults.js'
+import type { CachebackError } from '../errors.js'
+import { refreshFailedEvent, storeErrorEvent } from '../events.js'
 import type { AnyJob } from '../job.js'
-import { BeeQueueRefresher, type BeeQueueRedis, queueSettings, reloadScriptsOnReconnect } from './bee-queue.js'
 import { lockKeyOf } from '../keys.js'
 import { decodePayload } from './payload.js'
-
-/** Default number of refreshes a worker runs at once. */
-export const DEFAULT_WORKER_CONCURRENCY = 16
+import { BeeQueueRefresher, type BeeQueueRedis, queueSettings, reloadScriptsOnReconnect } from './refresher.js'
 
 /** A function made by `cacheback(fn)`. */
 export type CachedFunctionLike = ((...args: never[]) => unknown) & { job: AnyJob }
@@ -34,6 +33,8 @@ export interface RefreshWorkerOptions {
   prefix?: string
   /** Ms between stalled-job checks; a job of a dead worker is rerun after about this long. @default 5000 */
   stallInterval?: number
+  /** Resolves once every job this worker runs is registered (schema jobs load lazily); jobs wait for it. */
+  jobsReady?: Promise<unknown>
 }
 
 /** A running worker. */
@@ -51,15 +52,15 @@ export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker
   const { cache } = options
   for (const item of options.jobs ?? []) cache.register(typeof item === 'function' ? item.job : (item as AnyJob))
   const producer = cache.refresher instanceof BeeQueueRefresher ? cache.refresher : undefined
-  const redis = options.redis ?? producer?.redis ?? 'redis://127.0.0.1:6379'
-  const stallInterval = options.stallInterval ?? 5000
+  const redis = options.redis ?? producer?.redis ?? DEFAULT_REDIS_URL
+  const stallInterval = options.stallInterval ?? DEFAULT_STALL_INTERVAL_MS
   const queue = new Queue(
-    options.queue ?? producer?.queueName ?? 'cacheback-refresh',
-    queueSettings(redis, options.prefix ?? producer?.prefix ?? 'bq', { isWorker: true, getEvents: false, sendEvents: false, stallInterval }),
+    options.queue ?? producer?.queueName ?? DEFAULT_QUEUE,
+    queueSettings(redis, options.prefix ?? producer?.prefix ?? DEFAULT_QUEUE_PREFIX, { isWorker: true, getEvents: false, sendEvents: false, stallInterval }),
   )
   const reported = new WeakSet<object>() // failures already reported as events
-  queue.on('error', (error) => cache.emit({ type: 'store-error', error }))
-  reloadScriptsOnReconnect(queue, (error) => cache.emit({ type: 'store-error', error }))
+  queue.on('error', (error) => cache.emit(storeErrorEvent(error)))
+  reloadScriptsOnReconnect(queue, (error) => cache.emit(storeErrorEvent(error)))
   // Failures thrown by the handler were reported by it; a job bee-queue gave up on (its
   // timeout, the key's refreshTimeout) was not: report it, and mark the lock failed.
   queue.on('failed', (job, error) => {
@@ -71,8 +72,8 @@ export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker
       return
     }
     const { job: name, key, token } = request
-    const marked = cache.store.markLockFailed(lockKeyOf(key), token).catch((storeError) => cache.emit({ type: 'store-error', job: name, key, error: storeError }))
-    cache.track(marked.then(() => cache.emit({ type: 'refresh-failed', job: name, key, error })))
+    const marked = cache.store.markLockFailed(lockKeyOf(key), token).catch((storeError) => cache.emit(storeErrorEvent(storeError, name, key)))
+    cache.track(marked.then(() => cache.emit(refreshFailedEvent(error, name, key))))
   })
   queue.process(options.concurrency ?? DEFAULT_WORKER_CONCURRENCY, async (job) => {
     let request
@@ -80,11 +81,12 @@ export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker
       request = decodePayload(job.data, String(job.id))
     } catch (error) {
       const payload = error as CachebackError
-      cache.emit({ type: 'refresh-failed', job: payload.job, key: payload.key, error })
+      cache.emit(refreshFailedEvent(error, payload.job, payload.key))
       reported.add(payload)
       throw error
     }
     try {
+      await options.jobsReady
       await cache.runRefresh(request)
     } catch (error) {
       const thrown = typeof error === 'object' && error !== null ? error : new Error(String(error))
@@ -93,16 +95,17 @@ export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker
     }
   })
   const stallTimer = setInterval(() => {
-    queue.checkStalledJobs().catch((error) => cache.emit({ type: 'store-error', error }))
+    queue.checkStalledJobs().catch((error) => cache.emit(storeErrorEvent(error)))
   }, stallInterval)
   stallTimer.unref()
   return {
     queue,
     ready: async () => {
+      await options.jobsReady
       await queue.ready()
       await queue.checkStalledJobs()
     },
-    close: async (timeoutMs = 30_000) => {
+    close: async (timeoutMs = DEFAULT_WORKER_CLOSE_TIMEOUT_MS) => {
       clearInterval(stallTimer)
       await queue.close(timeoutMs)
     },

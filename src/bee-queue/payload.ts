@@ -4,13 +4,11 @@
  * Dates and the like keep their types. Never request headers or tokens.
  */
 import { CachebackError, messageOf } from '../errors.js'
-import { findUnstorable, pack, unpack } from '../entry.js'
-import type { RefreshRequest } from './refresher.js'
+import { findUnstorable, pack, unpack } from '../codec.js'
+import type { RefreshRequest } from '../refresh/refresher.js'
 
 /** Format version of payloads. */
 export const PAYLOAD_VERSION = 1
-/** Default largest payload accepted at dispatch, in bytes. */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024
 
 /** The JSON a queue job carries. */
 export interface RefreshPayload {

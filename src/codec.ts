@@ -1,0 +1,77 @@
+/**
+ * The value codec: how values become bytes and back (msgpack with the
+ * structured-clone extension, so Date, Map, Set, bigint and typed arrays keep
+ * their types), and which values would not survive that round trip.
+ */
+import { Packr } from 'msgpackr'
+
+// Records (no shared structures: every message is self-contained) for plain objects; msgpack maps stay Maps.
+const packr = new Packr({ structuredClone: true, moreTypes: true, mapsAsObjects: false })
+
+/** Serializes a value (Date, Map, Set, bigint, typed arrays keep their types). */
+export function pack(value: unknown): Buffer {
+  return packr.pack(value)
+}
+
+/** Reverses {@link pack}. */
+export function unpack(bytes: Uint8Array): unknown {
+  return packr.unpack(bytes)
+}
+
+/**
+ * Finds the first part of `value` that would not survive the store
+ * round-trip with its type: functions, symbols (as values or keys), promises,
+ * own `__proto__` keys (as `JSON.parse` makes them) and instances of classes
+ * other than the built-ins the serializer keeps (Date, Map, Set, RegExp,
+ * typed arrays). Returns a path like `value.items[2].load`, or undefined when
+ * the whole value is storable.
+ */
+export function findUnstorable(value: unknown, path = 'value', seen = new Set<object>()): string | undefined {
+  switch (typeof value) {
+    case 'function':
+    case 'symbol':
+      return `${path} (${typeof value})`
+    case 'object':
+      break
+    default:
+      return undefined
+  }
+  if (value === null || seen.has(value)) return undefined
+  seen.add(value)
+  if (value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value)) return undefined
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUnstorable(value[i], `${path}[${i}]`, seen)
+      if (found) return found
+    }
+    return undefined
+  }
+  if (value instanceof Map) {
+    for (const [k, v] of value) {
+      const found = findUnstorable(k, `${path}<key>`, seen) ?? findUnstorable(v, `${path}.get(${String(k)})`, seen)
+      if (found) return found
+    }
+    return undefined
+  }
+  if (value instanceof Set) {
+    for (const v of value) {
+      const found = findUnstorable(v, `${path}<member>`, seen)
+      if (found) return found
+    }
+    return undefined
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) {
+    const kind = typeof (value as { then?: unknown }).then === 'function' ? 'a promise' : `an instance of ${proto?.constructor?.name ?? 'a class'}`
+    return `${path} (${kind})`
+  }
+  // msgpack drops symbol keys, and msgpackr renames an own "__proto__" key to "__proto_" when decoding.
+  const symbol = Object.getOwnPropertySymbols(value).find((s) => Object.prototype.propertyIsEnumerable.call(value, s))
+  if (symbol) return `${path}[${String(symbol)}] (a symbol key)`
+  for (const k of Object.keys(value)) {
+    if (k === '__proto__') return `${path}.__proto__ (an own "__proto__" key)`
+    const found = findUnstorable((value as Record<string, unknown>)[k], `${path}.${k}`, seen)
+    if (found) return found
+  }
+  return undefined
+}

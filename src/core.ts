@@ -1,0 +1,122 @@
+/**
+ * The state one `Cacheback` shares between its read path, its fetches and
+ * its refreshes: store, refresher, clock, listeners, background work, the job
+ * registry and the single-flight table. Internal: users hold a `Cacheback`.
+ */
+import { BackgroundTasks, Listeners } from './background.js'
+import { DEFAULT_MAX_VALUE_BYTES, DEFAULT_NAMESPACE } from './defaults.js'
+import { type Entry, decodeEntry } from './entry.js'
+import { CachebackError, messageOf } from './errors.js'
+import { type CachebackEvent, type EventListener, storeErrorEvent } from './events.js'
+import type { AnyJob } from './job.js'
+import { buildKey } from './keys.js'
+import { InProcessRefresher } from './refresh/in-process.js'
+import type { RefreshRequest, Refresher } from './refresh/refresher.js'
+import { JobRegistry } from './registry.js'
+import { MemoryStore } from './stores/memory-store.js'
+import type { Store } from './stores/store.js'
+
+/** Options of a `Cacheback`. */
+export interface CachebackOptions {
+  /** Where entries and refresh locks live. @default new MemoryStore() */
+  store?: Store
+  /** Who runs refreshes of stale entries. @default new InProcessRefresher() */
+  refresher?: Refresher
+  /** Prefix of every key. @default 'cacheback' */
+  namespace?: string
+  /** Clock, ms epoch. Every time-based decision follows it. @default Date.now */
+  now?: () => number
+  /** Receives every event (hit, stale, miss, fetch, refresh-*, store-error). */
+  onEvent?: EventListener
+  /**
+   * Largest serialized value stored, in bytes. A larger value is refused with
+   * `E_VALUE_TOO_LARGE` and handed to the job's `unstorable` hook: a function
+   * job rejects, a GraphQL field is served uncached. @default 4 MiB
+   */
+  maxValueBytes?: number
+}
+
+/** A fetch of one key in flight in this process. */
+export interface Flight {
+  promise: Promise<unknown>
+  startedAt: number
+}
+
+/** Shared state and small helpers of one cache. */
+export class CacheCore {
+  readonly store: Store
+  readonly refresher: Refresher
+  readonly namespace: string
+  readonly now: () => number
+  readonly maxValueBytes: number
+  readonly listeners = new Listeners()
+  readonly background = new BackgroundTasks()
+  readonly registry = new JobRegistry()
+  readonly flights = new Map<string, Flight>()
+
+  constructor(options: CachebackOptions, readonly runRefresh: (request: RefreshRequest) => Promise<void>) {
+    this.store = options.store ?? new MemoryStore()
+    this.refresher = options.refresher ?? new InProcessRefresher()
+    this.namespace = options.namespace ?? DEFAULT_NAMESPACE
+    this.now = options.now ?? Date.now
+    if (options.onEvent) this.listeners.add(options.onEvent)
+    this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
+    if (!Number.isInteger(this.maxValueBytes) || this.maxValueBytes <= 0) {
+      throw new CachebackError('E_INVALID_OPTION', `Cacheback: option "maxValueBytes" must be a positive whole number of bytes, got ${String(options.maxValueBytes)}`)
+    }
+  }
+
+  /** Reports an event; a throwing listener is ignored. */
+  emit(event: CachebackEvent): void {
+    this.listeners.emit(event)
+  }
+
+  /** Whether anyone listens (the hit path skips building events nobody receives). */
+  get listened(): boolean {
+    return this.listeners.size > 0
+  }
+
+  /** Tracks background work for `drain()`. */
+  track(promise: Promise<unknown>): void {
+    this.background.track(promise)
+  }
+
+  /** Full key of a job's (prepared) arguments; registers the job on first sight. */
+  keyOf(job: AnyJob, args: readonly unknown[]): string {
+    this.registry.add(job)
+    try {
+      return buildKey(this.namespace, job.name, job.key(...args))
+    } catch (cause) {
+      const code = cause instanceof CachebackError ? cause.code : 'E_INVALID_OPTION'
+      throw new CachebackError(code, `${job.coordinate ?? job.name}: arguments cannot form a cache key: ${messageOf(cause)}`, { job: job.name, coordinate: job.coordinate, cause })
+    }
+  }
+
+  /** Reads and decodes one entry; store failures and corrupt data read as a miss. */
+  async readEntry<T>(job: AnyJob, key: string, removeCorrupt = true): Promise<Entry<T> | undefined> {
+    let bytes: Uint8Array | undefined
+    try {
+      bytes = await this.store.get(key)
+    } catch (error) {
+      this.emit(storeErrorEvent(error, job, key))
+      return undefined
+    }
+    return this.decode<T>(job, key, bytes, removeCorrupt)
+  }
+
+  /**
+   * Decodes stored bytes; corrupt or foreign data is reported, read as a miss
+   * and removed unless `removeCorrupt` is false (a corrupt header could
+   * otherwise refuse every later write).
+   */
+  decode<T>(job: AnyJob, key: string, bytes: Uint8Array | undefined, removeCorrupt = true): Entry<T> | undefined {
+    if (bytes === undefined) return undefined
+    try {
+      return decodeEntry<T>(bytes, key)
+    } catch (error) {
+      this.emit(storeErrorEvent(error, job, key))
+      if (removeCorrupt) this.track(this.store.delete(key).catch((deleteError) => this.emit(storeErrorEvent(deleteError, job, key))))
+      return undefined
+    }
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Every default of the library, in one place: jobs, the directive (a test
+ * compares these with the SDL's defaults), stores, the refresher and the
+ * worker read them from here. Times in the API are seconds; `…Ms` are ms.
+ */
+
+/** Seconds a value is fresh. */
+export const DEFAULT_LIFETIME = 600
+/** Seconds until a value is gone (30 days). */
+export const DEFAULT_TTL = 2_592_000
+/** Seconds one dispatched refresh holds the key's refresh lock. */
+export const DEFAULT_REFRESH_TIMEOUT = 60
+/** A miss fetches synchronously. */
+export const DEFAULT_FETCH_ON_MISS = true
+/** Prefix of every key. */
+export const DEFAULT_NAMESPACE = 'cacheback'
+/** Largest serialized value stored, bytes (4 MiB). */
+export const DEFAULT_MAX_VALUE_BYTES = 4 * 1024 * 1024
+/** Most entries a `MemoryStore` keeps. */
+export const DEFAULT_MAX_ENTRIES = 10_000
+
+/** Redis used when none is given. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
+/** Bound of every Redis store call, ms. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 250
+
+/** bee-queue queue of refreshes. */
+export const DEFAULT_QUEUE = 'cacheback-refresh'
+/** bee-queue key prefix. */
+export const DEFAULT_QUEUE_PREFIX = 'bq'
+/** Largest refresh payload accepted, bytes (64 KiB). */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024
+/** Bound of one enqueue, ms; past it the refresh runs in-process. */
+export const DEFAULT_DISPATCH_TIMEOUT_MS = 1000
+/** Refreshes a worker runs at once. */
+export const DEFAULT_WORKER_CONCURRENCY = 16
+/** Ms between a worker's stalled-job checks. */
+export const DEFAULT_STALL_INTERVAL_MS = 5000
+/** Ms a closing worker waits for running refreshes. */
+export const DEFAULT_WORKER_CLOSE_TIMEOUT_MS = 30_000
+
+/**
+ * Reconnect backoff of every client the library opens (ioredis and bee-queue's
+ * node-redis): 100 ms more per attempt, capped at 1 s, so service resumes
+ * about 1 s after Redis returns however long it was away.
+ */
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(attempt * 100, 1000)
+}

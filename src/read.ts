@@ -1,0 +1,98 @@
+/**
+ * The read path: one store read, `decide()`, and the action its decision
+ * names. A fresh hit resolves at once; stale dispatches a refresh and serves
+ * the old value; refetch and miss fetch (single-flighted) or serve empty.
+ * `readMany` answers many reads with one `getMany`.
+ */
+import type { CacheCore } from './core.js'
+import { type Entry } from './entry.js'
+import { hitEvent, missEvent, staleEvent, storeErrorEvent } from './events.js'
+import { fetchShared } from './fetch.js'
+import type { AnyJob } from './job.js'
+import { type ReadPolicy, decide } from './policy.js'
+import { trackDispatch } from './refresh/dispatch.js'
+import type { ReadResult } from './results.js'
+
+/** One read of a batch. */
+export interface CacheRead {
+  job: AnyJob
+  /** Prepared arguments of the job. */
+  args: unknown[]
+  /** The key, when the caller already built it (`cache.keyOf`). */
+  key?: string
+  /** What a fetch of this read calls (a request's own resolver call). @default the job's `fetch` */
+  fetch?: () => unknown
+}
+
+/** The read policy of one job call: its hooks, asked only when the decision needs them. */
+class JobPolicy implements ReadPolicy {
+  constructor(
+    private readonly job: AnyJob,
+    private readonly args: unknown[],
+  ) {}
+
+  refetchStale(age: number): boolean {
+    return this.job.shouldFetchStaleSynchronously(age, ...this.args)
+  }
+
+  fetchOnMiss(): boolean {
+    return this.job.shouldFetchOnMiss(...this.args)
+  }
+}
+
+/** Reads through the cache. */
+export async function readOne<T>(core: CacheCore, read: CacheRead): Promise<ReadResult<T>> {
+  const key = read.key ?? core.keyOf(read.job, read.args)
+  const entry = await core.readEntry<T>(read.job, key)
+  return act(core, read, key, entry)
+}
+
+/** Many reads with one store round-trip; each result settles on its own (a hit never waits for a miss's fetch). */
+export function readMany(core: CacheCore, reads: readonly CacheRead[]): Promise<ReadResult<unknown>>[] {
+  let keys: string[]
+  try {
+    keys = reads.map((read) => read.key ?? core.keyOf(read.job, read.args))
+  } catch {
+    return reads.map((read) => readOne(core, read)) // one unkeyable read rejects alone
+  }
+  const stored = core.store.getMany(keys).catch((error: unknown) => {
+    core.emit(storeErrorEvent(error, reads[0].job, keys[0]))
+    return keys.map(() => undefined)
+  })
+  return reads.map((read, i) => stored.then((all) => act(core, read, keys[i], core.decode(read.job, keys[i], all[i]))))
+}
+
+/** Acts on an entry already read. */
+export function act<T>(core: CacheCore, read: CacheRead, key: string, entry: Entry<T> | undefined): Promise<ReadResult<T>> {
+  const { job, args } = read
+  const decision = decide(entry, core.now(), new JobPolicy(job, args))
+  switch (decision.kind) {
+    case 'hit':
+      if (core.listened) core.emit(hitEvent(job, key, decision.age))
+      return Promise.resolve({ status: 'hit', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args) })
+    case 'stale':
+      core.emit(staleEvent(job, key, decision.age))
+      return trackDispatch(core, job, key, args).then((refresh) => ({ status: 'stale', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), refresh }))
+    case 'refetch':
+      core.emit(missEvent(job, key, decision.age))
+      return fetchValue<T>(core, read, key)
+    case 'miss':
+      core.emit(missEvent(job, key))
+      if (decision.fetch) return fetchValue<T>(core, read, key)
+      return trackDispatch(core, job, key, args).then((refresh) => ({ status: 'miss', value: job.empty(...args), lifetime: job.lifetime(...args), refresh }))
+  }
+}
+
+async function fetchValue<T>(core: CacheCore, read: CacheRead, key: string): Promise<ReadResult<T>> {
+  const value = (await fetchShared(core, read.job, key, read.args, { fetch: read.fetch })) as T
+  return { status: 'miss', value, lifetime: read.job.lifetime(...read.args) }
+}
+
+/** The read decision for `peek`: what a read would serve, without fetching or dispatching. */
+export async function peekEntry<T>(core: CacheCore, job: AnyJob, args: unknown[]): Promise<{ status: 'hit' | 'stale' | 'miss'; value?: T; age?: number }> {
+  const key = core.keyOf(job, args)
+  const entry = await core.readEntry<T>(job, key, false) // peek changes nothing
+  const decision = decide(entry, core.now())
+  if (decision.kind === 'miss') return { status: 'miss' }
+  return { status: decision.kind === 'hit' ? 'hit' : 'stale', value: decision.entry.value, age: decision.age }
+}

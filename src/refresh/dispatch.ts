@@ -1,0 +1,80 @@
+/**
+ * Dispatch: takes a key's refresh lock and hands the refresh to the
+ * refresher. One refresh per key per `refreshTimeout` across every process
+ * sharing the store; a store or refresher that fails falls back to a refresh
+ * in this process (fail open).
+ */
+import { randomUUID } from 'node:crypto'
+import type { CacheCore } from '../core.js'
+import { isCachebackError } from '../errors.js'
+import { refreshDispatchedEvent, refreshFailedEvent, storeErrorEvent } from '../events.js'
+import type { AnyJob } from '../job.js'
+import { lockKeyOf } from '../keys.js'
+import { checkSeconds } from '../policy.js'
+import type { RefreshState } from '../results.js'
+import type { RefreshRequest } from './refresher.js'
+
+/** Dispatches a refresh and tracks it for `drain()`. */
+export function trackDispatch(core: CacheCore, job: AnyJob, key: string, args: unknown[]): Promise<RefreshState> {
+  const dispatched = dispatch(core, job, key, args)
+  core.track(dispatched)
+  return dispatched
+}
+
+/**
+ * `in-flight` when another read (anywhere) holds the lock; `failed` when the
+ * holder's refresh failed or the payload is refused for these arguments.
+ */
+async function dispatch(core: CacheCore, job: AnyJob, key: string, args: unknown[]): Promise<RefreshState> {
+  const token = randomUUID()
+  const now = core.now()
+  let timeoutMs: number
+  try {
+    timeoutMs = checkSeconds(job.refreshTimeout(...args), 'refreshTimeout', job.name) * 1000
+  } catch (error) {
+    // Without a valid lock duration the refresh could not be deduplicated: refuse it (stale-if-error).
+    core.emit(refreshFailedEvent(error, job, key))
+    return 'failed'
+  }
+  const request: RefreshRequest = { job: job.name, key, args, token, queue: job.queue, timeoutMs }
+  try {
+    const lock = await core.store.acquireLock(lockKeyOf(key), { now, until: now + timeoutMs, token, ttlMs: lockSafetyNetMs(timeoutMs) })
+    if (lock !== 'acquired') return lock === 'failed' ? 'failed' : 'in-flight'
+  } catch (error) {
+    core.emit(storeErrorEvent(error, job, key))
+    return refreshHere(core, job, request)
+  }
+  return handOver(core, job, request)
+}
+
+async function handOver(core: CacheCore, job: AnyJob, request: RefreshRequest): Promise<RefreshState> {
+  try {
+    await core.refresher.dispatch(request, core)
+    core.emit(refreshDispatchedEvent(job, request.key, core.refresher.name))
+    return 'dispatched'
+  } catch (error) {
+    if (isCachebackError(error, 'E_PAYLOAD_TOO_LARGE') || isCachebackError(error, 'E_INVALID_PAYLOAD')) {
+      // Refused for these arguments, not a passing outage: a failed refresh (stale-if-error, retried after refreshTimeout).
+      core.emit(refreshFailedEvent(error, job, request.key))
+      await core.store.markLockFailed(lockKeyOf(request.key), request.token).catch((storeError) => core.emit(storeErrorEvent(storeError, job, request.key)))
+      return 'failed'
+    }
+    core.emit(storeErrorEvent(error, job, request.key))
+    return refreshHere(core, job, request)
+  }
+}
+
+function refreshHere(core: CacheCore, job: AnyJob, request: RefreshRequest): RefreshState {
+  core.emit(refreshDispatchedEvent(job, request.key, 'in-process'))
+  core.track(core.runRefresh(request).catch(() => undefined))
+  return 'dispatched'
+}
+
+/**
+ * Real-time expiry of a refresh lock, a cleanup safety net only: the lock's
+ * logical expiry (on the cache's clock) decides. Twice the refresh timeout
+ * plus a second, so a lock never vanishes before its logical expiry.
+ */
+export function lockSafetyNetMs(timeoutMs: number): number {
+  return Math.ceil(timeoutMs * 2) + 1000
+}

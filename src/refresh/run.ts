@@ -1,0 +1,45 @@
+/**
+ * Running one refresh (in-process refresher and workers): fetch, compare-and-
+ * set store, hand the lock over. On failure the stale entry stays, the lock
+ * is kept until `refreshTimeout` (no retry before), and the error is reported
+ * and rethrown.
+ */
+import type { CacheCore } from '../core.js'
+import { CachebackError } from '../errors.js'
+import { refreshFailedEvent, refreshSucceededEvent, storeErrorEvent } from '../events.js'
+import type { AnyJob } from '../job.js'
+import { lockKeyOf } from '../keys.js'
+import { fetchShared } from '../fetch.js'
+import type { RefreshRequest } from './refresher.js'
+
+export async function runRefresh(core: CacheCore, request: RefreshRequest): Promise<void> {
+  const job = core.registry.get(request.job)
+  const startedAt = core.now()
+  try {
+    if (!job) throw core.registry.unknown(request.job, request.key)
+    const key = core.keyOf(job, request.args)
+    if (key !== request.key) {
+      throw new CachebackError('E_INVALID_PAYLOAD', `Refresh of "${job.name}": its arguments give key ${key}, not the requested ${request.key} (namespace or job version mismatch?)`, { job: job.name, key: request.key })
+    }
+    // A refresh does not join a fetch of this key older than refreshTimeout: that one is stuck.
+    await fetchShared(core, job, key, request.args, { strictWrite: true, joinWithinMs: job.refreshTimeout(...request.args) * 1000 })
+    await handOverLock(core, job, request, startedAt)
+    core.emit(refreshSucceededEvent(job, request.key, core.now() - startedAt))
+  } catch (error) {
+    core.emit(refreshFailedEvent(error, job ?? request.job, request.key, core.now() - startedAt))
+    await core.store.markLockFailed(lockKeyOf(request.key), request.token).catch((storeError) => core.emit(storeErrorEvent(storeError, job ?? request.job, request.key)))
+    throw error
+  }
+}
+
+/**
+ * After a successful refresh the lock stays held until the new value goes
+ * stale (its `expiry` from when the refresh started, a lower bound), so a
+ * read that saw the old value just before the write cannot dispatch again.
+ */
+async function handOverLock(core: CacheCore, job: AnyJob, request: RefreshRequest, startedAt: number): Promise<void> {
+  const until = job.expiry(startedAt, ...request.args)
+  const now = core.now()
+  const hold = until > now ? { until, ttlMs: Math.max(1, Math.ceil(until - now)) } : undefined
+  await core.store.releaseLock(lockKeyOf(request.key), request.token, hold).catch((error) => core.emit(storeErrorEvent(error, job, request.key)))
+}

@@ -4,6 +4,7 @@
  */
 import { getDirective } from '@graphql-tools/utils'
 import { type GraphQLFieldConfig, type GraphQLObjectType, type GraphQLSchema, isNonNullType } from 'graphql'
+import { DEFAULT_FETCH_ON_MISS, DEFAULT_LIFETIME, DEFAULT_REFRESH_TIMEOUT, DEFAULT_TTL } from '../defaults.js'
 import { CachebackError, messageOf } from '../errors.js'
 
 /** The directive's arguments for one field, defaults applied. Times in seconds. */
@@ -60,10 +61,10 @@ export function fieldPolicy(
   if (rootKind) throw schemaError(coordinate, `${rootKind} fields are never cached`)
   const policy: FieldPolicy = {
     coordinate,
-    lifetime: (args.lifetime as number | undefined) ?? 600,
-    ttl: (args.ttl as number | undefined) ?? 2_592_000,
-    fetchOnMiss: (args.fetchOnMiss as boolean | undefined) ?? true,
-    refreshTimeout: (args.refreshTimeout as number | undefined) ?? 60,
+    lifetime: (args.lifetime as number | undefined) ?? DEFAULT_LIFETIME,
+    ttl: (args.ttl as number | undefined) ?? DEFAULT_TTL,
+    fetchOnMiss: (args.fetchOnMiss as boolean | undefined) ?? DEFAULT_FETCH_ON_MISS,
+    refreshTimeout: (args.refreshTimeout as number | undefined) ?? DEFAULT_REFRESH_TIMEOUT,
     scope: (args.scope as 'PUBLIC' | 'PRIVATE' | undefined) ?? 'PUBLIC',
     keyArgs: args.keyArgs as string[] | undefined,
     keyFields: args.keyFields as string[] | undefined,

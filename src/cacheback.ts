@@ -71,14 +71,14 @@ export class Cacheback implements JobCache, RefreshRunner {
 
   /** Stores a value as freshly fetched now (the `set` operation). */
   async write(job: AnyJob, args: unknown[], value: unknown): Promise<void> {
-    const key = this.core.keyOf(job, args)
+    const call = { job, args, key: this.core.keyOf(job, args) }
     const createdAt = this.core.now()
-    await storeBytes(this.core, job, key, args, encodeForStore(this.core, job, args, value, createdAt, key), createdAt)
+    await storeBytes(this.core, call, encodeForStore(this.core, call, value, createdAt), createdAt)
   }
 
   /** Fetches now, stores and returns (the `refresh` operation). */
   async refresh<T>(job: Job<any[], T>, args: unknown[]): Promise<T> {
-    const { value, written } = await fetchAndStore(this.core, job, this.core.keyOf(job, args), args)
+    const { value, written } = await fetchAndStore(this.core, { job, args, key: this.core.keyOf(job, args) })
     await written
     return value as T
   }

@@ -21,6 +21,14 @@ export interface FetchOptions {
   joinWithinMs?: number
 }
 
+/** One keyed call of a job: what a fetch and its write concern. */
+export interface KeyedCall {
+  job: AnyJob
+  key: string
+  /** Prepared arguments of the job. */
+  args: unknown[]
+}
+
 /** What a flight settles with: the value, and its write's failure (already reported) if it failed. */
 interface Fetched {
   value: unknown
@@ -33,36 +41,38 @@ interface Fetched {
  * failed write is reported once; only a caller with `strictWrite` rejects on
  * it, whoever started the flight.
  */
-export async function fetchShared(core: CacheCore, job: AnyJob, key: string, args: unknown[], options: FetchOptions = {}): Promise<unknown> {
-  const fetched = await joinOrFly(core, job, key, args, options)
+export async function fetchShared(core: CacheCore, call: KeyedCall, options: FetchOptions = {}): Promise<unknown> {
+  const fetched = await joinOrFly(core, call, options)
   if (options.strictWrite && fetched.writeError !== undefined) throw fetched.writeError
   return fetched.value
 }
 
-function joinOrFly(core: CacheCore, job: AnyJob, key: string, args: unknown[], options: FetchOptions): Promise<Fetched> {
+function joinOrFly(core: CacheCore, call: KeyedCall, options: FetchOptions): Promise<Fetched> {
+  const { key } = call
   const existing = core.flights.get(key)
   // A flight older than `joinWithinMs` is presumed stuck: start a new one beside it.
   if (existing && core.now() - existing.startedAt < (options.joinWithinMs ?? Infinity)) return existing.promise as Promise<Fetched>
-  const flight = { promise: fetchAndWait(core, job, key, args, options.fetch), startedAt: core.now() }
+  const flight = { promise: fetchAndWait(core, call, options.fetch), startedAt: core.now() }
   core.flights.set(key, flight)
   const done = () => void (core.flights.get(key) === flight && core.flights.delete(key))
   flight.promise.then(done, done)
   return flight.promise
 }
 
-async function fetchAndWait(core: CacheCore, job: AnyJob, key: string, args: unknown[], fetch?: () => unknown): Promise<Fetched> {
-  const { value, written } = await fetchAndStore(core, job, key, args, fetch)
+async function fetchAndWait(core: CacheCore, call: KeyedCall, fetch?: () => unknown): Promise<Fetched> {
+  const { value, written } = await fetchAndStore(core, call, fetch)
   try {
     await written
     return { value }
   } catch (error) {
-    core.emit(storeErrorEvent(error, job, key))
+    core.emit(storeErrorEvent(error, call.job, call.key))
     return { value, writeError: error }
   }
 }
 
 /** Fetches (reported as a `fetch` event), encodes and starts the compare-and-set write. */
-export async function fetchAndStore(core: CacheCore, job: AnyJob, key: string, args: unknown[], fetch?: () => unknown): Promise<{ value: unknown; written: Promise<unknown> }> {
+export async function fetchAndStore(core: CacheCore, call: KeyedCall, fetch?: () => unknown): Promise<{ value: unknown; written: Promise<unknown> }> {
+  const { job, key, args } = call
   const createdAt = core.now()
   let value: unknown
   try {
@@ -74,23 +84,24 @@ export async function fetchAndStore(core: CacheCore, job: AnyJob, key: string, a
   core.emit(fetchEvent(job, key, core.now() - createdAt))
   let bytes: Buffer
   try {
-    bytes = encodeForStore(core, job, args, value, createdAt, key)
+    bytes = encodeForStore(core, call, value, createdAt)
   } catch (error) {
     if (!isCachebackError(error)) throw error
     core.emit(storeErrorEvent(error, job, key))
     return { value: job.unstorable(error, value), written: Promise.resolve() }
   }
-  return { value, written: storeBytes(core, job, key, args, bytes, createdAt) }
+  return { value, written: storeBytes(core, call, bytes, createdAt) }
 }
 
 /** The compare-and-set write of encoded bytes, with the job's ttl as the store's safety net. */
-export function storeBytes(core: CacheCore, job: AnyJob, key: string, args: unknown[], bytes: Buffer, createdAt: number): Promise<boolean> {
-  const ttlMs = Math.max(1, Math.ceil(job.ttl(...args) * 1000))
-  return core.store.set(key, bytes, { createdAt, ttlMs })
+export function storeBytes(core: CacheCore, call: KeyedCall, bytes: Buffer, createdAt: number): Promise<boolean> {
+  const ttlMs = Math.max(1, Math.ceil(call.job.ttl(...call.args) * 1000))
+  return core.store.set(call.key, bytes, { createdAt, ttlMs })
 }
 
 /** Encodes `value` as an entry created at `createdAt`, or throws a coded error naming the job. */
-export function encodeForStore(core: CacheCore, job: AnyJob, args: unknown[], value: unknown, createdAt: number, key: string): Buffer {
+export function encodeForStore(core: CacheCore, call: KeyedCall, value: unknown, createdAt: number): Buffer {
+  const { job, key, args } = call
   const bad = findUnstorable(value)
   if (bad) {
     throw new CachebackError('E_UNSERIALIZABLE_VALUE', `${job.name}: the value cannot be cached faithfully: ${bad} would not survive the store round-trip`, { job: job.name, key })

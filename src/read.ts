@@ -84,7 +84,7 @@ export function act<T>(core: CacheCore, read: CacheRead, key: string, entry: Ent
 }
 
 async function fetchValue<T>(core: CacheCore, read: CacheRead, key: string): Promise<ReadResult<T>> {
-  const value = (await fetchShared(core, read.job, key, read.args, { fetch: read.fetch })) as T
+  const value = (await fetchShared(core, { job: read.job, key, args: read.args }, { fetch: read.fetch })) as T
   return { status: 'miss', value, lifetime: read.job.lifetime(...read.args) }
 }
 

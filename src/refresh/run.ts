@@ -22,7 +22,7 @@ export async function runRefresh(core: CacheCore, request: RefreshRequest): Prom
       throw new CachebackError('E_INVALID_PAYLOAD', `Refresh of "${job.name}": its arguments give key ${key}, not the requested ${request.key} (namespace or job version mismatch?)`, { job: job.name, key: request.key })
     }
     // A refresh does not join a fetch of this key older than refreshTimeout: that one is stuck.
-    await fetchShared(core, job, key, request.args, { strictWrite: true, joinWithinMs: job.refreshTimeout(...request.args) * 1000 })
+    await fetchShared(core, { job, key, args: request.args }, { strictWrite: true, joinWithinMs: job.refreshTimeout(...request.args) * 1000 })
     await handOverLock(core, job, request, startedAt)
     core.emit(refreshSucceededEvent(job, request.key, core.now() - startedAt))
   } catch (error) {

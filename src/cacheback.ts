@@ -95,12 +95,12 @@ export class Cacheback implements RefreshRunner {
     return this.registry.get(name)
   }
 
-  /** Full key for a job name and key parts. */
+  /** Full key for a job name and key parts; parts that cannot be keyed throw `E_INVALID_KEY` naming the job. */
   keyFor(jobName: string, parts: readonly unknown[]): string {
     try {
       return buildKey(this.namespace, jobName, parts)
     } catch (cause) {
-      throw new CachebackError('E_INVALID_OPTION', `${jobName}: arguments cannot form a cache key: ${messageOf(cause)}`, { job: jobName, cause })
+      throw new CachebackError('E_INVALID_KEY', `${jobName}: arguments cannot form a cache key: ${messageOf(cause)}`, { job: jobName, cause })
     }
   }
 

@@ -2,6 +2,7 @@
  * What identifies one cached field value: the coordinate (the job name), the
  * parent's identity, the key arguments and, for PRIVATE fields, the scope id.
  */
+import { CachebackError } from '../errors.js'
 import type { FieldPolicy } from './field-policy.js'
 
 /** The arguments of a resolver job: what a refresh needs to re-run the resolver. */
@@ -15,6 +16,29 @@ function pick(source: Record<string, unknown>, names: readonly string[]): Record
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null
+}
+
+/** What a bad scope id is, without its content (it may be a user object). */
+function describeScope(id: unknown): string {
+  if (typeof id === 'number') return String(id)
+  if (typeof id !== 'object') return `a ${typeof id}`
+  if (typeof (id as { then?: unknown }).then === 'function') return 'a Promise (an async scope function is not awaited)'
+  return Array.isArray(id) ? 'an array' : 'an object'
+}
+
+/**
+ * The scope id of a PRIVATE read: a string, or a finite number as a string;
+ * undefined when the scope function gave undefined or null (the read bypasses
+ * the cache). Anything else throws `E_INVALID_SCOPE`: coerced, every object
+ * would be one "[object Object]" scope shared by every user.
+ */
+export function scopeIdOf(policy: FieldPolicy, id: unknown): string | undefined {
+  if (id === undefined || id === null) return undefined
+  if (typeof id === 'string') return id
+  if (typeof id === 'number' && Number.isFinite(id)) return String(id)
+  if (id instanceof Promise) id.catch(() => undefined) // never awaited: keep its rejection off the process
+  const { coordinate } = policy
+  throw new CachebackError('E_INVALID_SCOPE', `${coordinate}: the scope function returned ${describeScope(id)}, not a string or a finite number; the field is served uncached`, { coordinate, job: `graphql:${coordinate}` })
 }
 
 /**

@@ -50,12 +50,29 @@ export function parentForRefresh(policy: FieldPolicy, parent: unknown): unknown 
   return parent ?? null
 }
 
-/** The parent's identity in the key: keyFields, else `id` when it has one, else the whole parent. */
+/**
+ * The parent's identity in the key: keyFields, else `id` when it has one, else
+ * the whole parent. A key field the parent lacks (undefined or null, as when a
+ * resolver computes it) throws `E_MISSING_KEY_FIELD`: left out, every such
+ * parent would share one key.
+ */
 export function parentIdentity(policy: FieldPolicy, parent: unknown): unknown {
+  if (policy.keyFields) {
+    for (const name of policy.keyFields) {
+      const value = isRecord(parent) ? parent[name] : undefined
+      if (value === undefined || value === null) throw missingKeyField(policy, name, value)
+    }
+    return pick(parent as Record<string, unknown>, policy.keyFields)
+  }
   if (!isRecord(parent)) return parent ?? null
-  if (policy.keyFields) return pick(parent, policy.keyFields)
   if (parent.id !== undefined && parent.id !== null) return { id: parent.id }
   return parent
+}
+
+function missingKeyField(policy: FieldPolicy, name: string, value: unknown): CachebackError {
+  const { coordinate } = policy
+  const message = `${coordinate}: key field "${name}" is ${value === null ? 'null' : 'missing'} on the parent (keyFields: ${policy.keyFields!.join(', ')}); the field is served uncached`
+  return new CachebackError('E_MISSING_KEY_FIELD', message, { coordinate, job: `graphql:${coordinate}` })
 }
 
 /** The key parts of one field read. */

@@ -1,13 +1,15 @@
 /**
  * The bee-queue refresh worker and producer on real Redis: payloads it does
  * not know are rejected with a coded error, reported, and do not stop it;
- * payloads too large are refused at dispatch while the stale value is served.
+ * payloads too large are refused at dispatch while the stale value is served,
+ * and by the worker, undecoded, when they reach the queue anyway.
  */
 import Queue from 'bee-queue'
 import { Redis } from 'ioredis'
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest'
-import { BeeQueueRefresher, type Cacheback, CachebackError, cacheback } from '../src/index.js'
+import { BeeQueueRefresher, type Cacheback, CachebackError, cacheback, createRefreshWorker } from '../src/index.js'
 import { pack } from '../src/entry.js'
+import { encodePayload } from '../src/refresh/payload.js'
 import { createEngineSetup, type EngineSetup } from './helpers/engine.js'
 
 let setup: EngineSetup
@@ -85,6 +87,65 @@ describe('refresh worker', () => {
     for (const [, message] of payloads) expect(errors.some((e) => message.test(e.message))).toBe(true)
 
     await expectWorkerRefreshes(tweets, known.state)
+  })
+})
+
+describe('refresh worker payload limit', () => {
+  /** Pushes a well-formed refresh of `tweets(user)` straight onto the queue, as a producer with no limit could. */
+  async function enqueueRefresh(tweets: ReturnType<ReturnType<typeof versioned>['make']>, user: string): Promise<{ id: string; bytes: number }> {
+    const payload = encodePayload({ job: 'tweets', key: tweets.job.key(user), args: [user], token: 'big-token' }, Number.POSITIVE_INFINITY)
+    const producer = new Queue(setup.namespace, { redis: { url: inject('redisUrl') } as Queue.QueueSettings['redis'], isWorker: false, getEvents: false, sendEvents: false })
+    try {
+      const job = await producer.createJob(payload).save()
+      return { id: String(job.id), bytes: Buffer.byteLength(JSON.stringify(payload)) }
+    } finally {
+      await producer.close()
+    }
+  }
+
+  /** Expects the worker to refuse that queue job undecoded, report it, leave the entry as it was, and keep refreshing. */
+  async function expectRefused(tweets: ReturnType<ReturnType<typeof versioned>['make']>, state: { version: number }, user: string, limit: number) {
+    await tweets(user)
+    const stored = await tweets.peek(user)
+    const queued = await enqueueRefresh(tweets, user)
+    expect(queued.bytes).toBeGreaterThan(limit)
+    await setup.log.waitFor('refresh-failed')
+    const [failed] = setup.log.of('refresh-failed')
+    expect(failed).toMatchObject({ job: 'tweets', key: tweets.job.key(user) })
+    expect(failed.error).toBeInstanceOf(CachebackError)
+    expect(failed.error).toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE', job: 'tweets', key: tweets.job.key(user) })
+    const message = (failed.error as Error).message
+    expect(message).toContain(`(queue job ${queued.id}) for job "tweets" at ${tweets.job.key(user)}`)
+    expect(message).toContain(`is ${queued.bytes} bytes, over this worker's limit of ${limit} (maxPayloadBytes); not decoded`)
+    expect(setup.log.count('refresh-succeeded')).toBe(0)
+    expect(await tweets.peek(user)).toEqual(stored)
+    await expectWorkerRefreshes(tweets, state)
+  }
+
+  it('refuses a queue job over its maxPayloadBytes before decoding it (E_PAYLOAD_TOO_LARGE), reports it, and keeps working', async () => {
+    const known = versioned()
+    await setup.startWorker([known.make], { maxPayloadBytes: 1024 })
+    await expectRefused(known.make(setup.process()), known.state, 'x'.repeat(2000), 1024)
+  })
+
+  it("defaults to the producer's maxPayloadBytes when the worker's cache has a BeeQueueRefresher", async () => {
+    const known = versioned()
+    const refresher = new BeeQueueRefresher({ redis: inject('redisUrl'), queue: setup.namespace, maxPayloadBytes: 1500 })
+    await setup.startWorker([known.make], { cacheOptions: { refresher } })
+    await expectRefused(known.make(setup.process()), known.state, 'y'.repeat(2000), 1500)
+  })
+
+  it('defaults to 64 KiB otherwise', async () => {
+    const known = versioned()
+    await setup.startWorker([known.make])
+    await expectRefused(known.make(setup.process()), known.state, 'z'.repeat(70_000), 64 * 1024)
+  })
+
+  it('refuses a maxPayloadBytes that is not a positive whole number of bytes', () => {
+    const cache = setup.process()
+    expect(() => createRefreshWorker({ cache, redis: inject('redisUrl'), queue: setup.namespace, maxPayloadBytes: 0 })).toThrowError(
+      expect.objectContaining({ code: 'E_INVALID_OPTION', message: expect.stringMatching(/"maxPayloadBytes" must be a positive whole number of bytes, got 0/) }),
+    )
   })
 })
 

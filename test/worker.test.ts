@@ -180,6 +180,16 @@ describe('BeeQueueRefresher', () => {
     expect(setup.log.of('refresh-failed')[0].error).toMatchObject({ code: 'E_INVALID_PAYLOAD', job: 'byUrl' })
   })
 
+  it('refuses arguments holding a lone surrogate (msgpack would make it U+FFFD: another key, another user) the same way', async () => {
+    const server = setup.process()
+    const byUser = cacheback(async (user: string) => `notes of a user of ${user.length} code units`, { name: 'byUser', lifetime: 10, cache: server })
+    await byUser('eve\ud800')
+    setup.clock.advance(11)
+    expect(await byUser.read('eve\ud800')).toMatchObject({ status: 'stale', value: 'notes of a user of 4 code units', refresh: 'failed' })
+    const [failed] = setup.log.of('refresh-failed')
+    expect(failed.error).toMatchObject({ code: 'E_INVALID_PAYLOAD', job: 'byUser', message: expect.stringMatching(/args\[0\] \(a string with a lone surrogate\) cannot be sent to a worker/) })
+  })
+
   it('rejects an ioredis client with a clear error (bee-queue takes connection options)', () => {
     const client = new Redis(inject('redisUrl'), { lazyConnect: true })
     try {

@@ -28,7 +28,7 @@ export interface RefreshPayload {
 
 /** Builds the payload of a request, refusing unserializable or oversized arguments. */
 export function encodePayload(request: RefreshRequest, maxBytes: number): RefreshPayload {
-  const bad = findUnstorable(request.args, 'args')
+  const bad = findUnstorable(request.args, 'args', { strings: true }) // a changed argument would give the worker another key
   if (bad) {
     throw new CachebackError('E_INVALID_PAYLOAD', `Refresh of "${request.job}": ${bad} cannot be sent to a worker`, { job: request.job, key: request.key })
   }

@@ -20,8 +20,18 @@ import { CachebackError } from './errors.js'
 
 const { hasOwnProperty, propertyIsEnumerable } = Object.prototype
 
+/** A getter of a built-in's prototype, to read an instance's state without trusting its own properties. */
+const getter = (proto: object, name: PropertyKey) => Object.getOwnPropertyDescriptor(proto, name)!.get as (this: unknown) => unknown
+
 /** The internal name of a typed array (`Uint8Array`…), which a subclass cannot fake. */
-const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)!.get as (this: unknown) => string
+const typedArrayName = getter(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag) as (this: unknown) => string
+const regExpSource = getter(RegExp.prototype, 'source') as (this: unknown) => string
+const regExpFlags = getter(RegExp.prototype, 'flags') as (this: unknown) => string
+const urlHref = getter(URL.prototype, 'href') as (this: unknown) => string
+const { getTime } = Date.prototype
+const mapEntries = Map.prototype.entries as (this: unknown) => IterableIterator<[unknown, unknown]>
+const setValues = Set.prototype.values as (this: unknown) => IterableIterator<unknown>
+const paramsString = URLSearchParams.prototype.toString as (this: unknown) => string
 
 const isWellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
 
@@ -84,14 +94,14 @@ function serializeObject(value: object, seen: Set<object>): string {
 /** The built-ins keyed by their content (an exact prototype and the brand both); undefined for anything else. */
 function serializeBuiltIn(value: object, proto: unknown, seen: Set<object>): string | undefined {
   if (types.isArrayBufferView(value)) return serializeView(value as ArrayBufferView, proto)
-  if (proto === Date.prototype && types.isDate(value)) return `d${(value as Date).getTime()};`
-  if (proto === RegExp.prototype && types.isRegExp(value)) return `r${serializeString((value as RegExp).source)}${serializeString((value as RegExp).flags)}`
+  if (proto === Date.prototype && types.isDate(value)) return `d${getTime.call(value)};`
+  if (proto === RegExp.prototype && types.isRegExp(value)) return `r${serializeString(regExpSource.call(value))}${serializeString(regExpFlags.call(value))}`
   if (proto === Map.prototype && types.isMap(value)) {
-    const parts = [...(value as Map<unknown, unknown>)].map(([k, v]) => stableSerialize(k, seen) + stableSerialize(v, seen)).sort()
+    const parts = Array.from(mapEntries.call(value), ([k, v]) => stableSerialize(k, seen) + stableSerialize(v, seen)).sort()
     return `m${parts.length}{${parts.join('')}}`
   }
   if (proto === Set.prototype && types.isSet(value)) {
-    const parts = [...(value as Set<unknown>)].map((v) => stableSerialize(v, seen)).sort()
+    const parts = Array.from(setValues.call(value), (v) => stableSerialize(v, seen)).sort()
     return `e${parts.length}{${parts.join('')}}`
   }
   if (types.isArrayBuffer(value) || types.isSharedArrayBuffer(value)) {
@@ -100,8 +110,8 @@ function serializeBuiltIn(value: object, proto: unknown, seen: Set<object>): str
   }
   const unbox = BOX_VALUE_OF.get(proto)
   if (unbox && types.isBoxedPrimitive(value)) return serializeBoxed(value, unbox)
-  if (proto === URL.prototype) return `U${serializeString(readBuiltIn(() => (value as URL).href, 'URL'))}`
-  if (proto === URLSearchParams.prototype) return `Q${serializeString(readBuiltIn(() => String(value as URLSearchParams), 'URLSearchParams'))}`
+  if (proto === URL.prototype) return `U${serializeString(readBuiltIn(() => urlHref.call(value), 'URL'))}`
+  if (proto === URLSearchParams.prototype) return `Q${serializeString(readBuiltIn(() => paramsString.call(value), 'URLSearchParams'))}`
   return undefined
 }
 
@@ -109,7 +119,8 @@ function serializeBuiltIn(value: object, proto: unknown, seen: Set<object>): str
 function serializeView(view: ArrayBufferView, proto: unknown): string {
   const kind = types.isTypedArray(view) ? typedArrayName.call(view) : 'DataView'
   const intrinsic = (globalThis as unknown as Record<string, { prototype: unknown } | undefined>)[kind]?.prototype
-  const className = proto === intrinsic ? '' : constructorName(proto)
+  if (proto !== intrinsic && !(typeof proto === 'object' && proto !== null && isClassPrototype(proto))) refuse(`a ${kind} with a prototype that is not a class's`)
+  const className = proto === intrinsic ? '' : `class ${constructorName(proto)}`
   const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64')
   return `x${serializeString(kind)}${serializeString(className)}${bytes};`
 }

@@ -144,6 +144,16 @@ describe('buildKey', () => {
     expect(key(new Uint8Array(bytes).buffer)).toBe(key(new Uint8Array(bytes).buffer))
   })
 
+  it('reads built-ins by their internal state, not by own properties that could lie', () => {
+    const lying = Object.assign(new Date(5), { getTime: () => 6 })
+    expect(key(lying)).toBe(key(new Date(5)))
+    const map = new Map([['a', 1]])
+    Object.defineProperty(map, Symbol.iterator, { value: function* () {} })
+    expect(key(map)).not.toBe(key(new Map()))
+    const foreign = Object.setPrototypeOf(new Uint8Array([1]), {}) as Uint8Array
+    expect(() => key(foreign)).toThrowError(expect.objectContaining({ code: 'E_INVALID_KEY' }))
+  })
+
   it('keys URLSearchParams by their content and refuses Errors', () => {
     expectDistinct([new URLSearchParams('a=1')], [new URLSearchParams('a=2')], [new URLSearchParams('')], ['a=1'])
     expect(key(new URLSearchParams('a=1&b=2'))).toBe(key(new URLSearchParams([['a', '1'], ['b', '2']])))

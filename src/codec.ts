@@ -23,14 +23,24 @@ export function unpack(bytes: Uint8Array): unknown {
  * round-trip with its type: functions, symbols (as values or keys), promises,
  * own `__proto__` keys (as `JSON.parse` makes them) and instances of classes
  * other than the built-ins the serializer keeps (Date, Map, Set, RegExp,
- * typed arrays). Returns a path like `value.items[2].load`, or undefined when
- * the whole value is storable.
+ * typed arrays), and with `strings`, strings that are not well-formed UTF-16.
+ * Returns a path like `value.items[2].load`, or undefined when the whole
+ * value is storable.
  */
-export function findUnstorable(value: unknown, path = 'value', seen = new Set<object>()): string | undefined {
+export function findUnstorable(value: unknown, path = 'value', options: { strings?: boolean } = {}): string | undefined {
+  return findIn(value, path, new Set(), options.strings === true)
+}
+
+const isWellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+
+/** `strings`: also strings that are not well-formed UTF-16 (msgpack writes them as UTF-8, each lone surrogate as U+FFFD). */
+function findIn(value: unknown, path: string, seen: Set<object>, strings: boolean): string | undefined {
   switch (typeof value) {
     case 'function':
     case 'symbol':
       return `${path} (${typeof value})`
+    case 'string':
+      return strings && !isWellFormed(value) ? `${path} (a string with a lone surrogate)` : undefined
     case 'object':
       break
     default:
@@ -41,21 +51,21 @@ export function findUnstorable(value: unknown, path = 'value', seen = new Set<ob
   if (value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value)) return undefined
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findUnstorable(value[i], `${path}[${i}]`, seen)
+      const found = findIn(value[i], `${path}[${i}]`, seen, strings)
       if (found) return found
     }
     return undefined
   }
   if (value instanceof Map) {
     for (const [k, v] of value) {
-      const found = findUnstorable(k, `${path}<key>`, seen) ?? findUnstorable(v, `${path}.get(${String(k)})`, seen)
+      const found = findIn(k, `${path}<key>`, seen, strings) ?? findIn(v, `${path}.get(${String(k)})`, seen, strings)
       if (found) return found
     }
     return undefined
   }
   if (value instanceof Set) {
     for (const v of value) {
-      const found = findUnstorable(v, `${path}<member>`, seen)
+      const found = findIn(v, `${path}<member>`, seen, strings)
       if (found) return found
     }
     return undefined
@@ -70,7 +80,8 @@ export function findUnstorable(value: unknown, path = 'value', seen = new Set<ob
   if (symbol) return `${path}[${String(symbol)}] (a symbol key)`
   for (const k of Object.keys(value)) {
     if (k === '__proto__') return `${path}.__proto__ (an own "__proto__" key)`
-    const found = findUnstorable((value as Record<string, unknown>)[k], `${path}.${k}`, seen)
+    if (strings && !isWellFormed(k)) return `${path}[${JSON.stringify(k)}] (a key with a lone surrogate)`
+    const found = findIn((value as Record<string, unknown>)[k], `${path}.${k}`, seen, strings)
     if (found) return found
   }
   return undefined

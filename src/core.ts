@@ -87,8 +87,9 @@ export class CacheCore {
     try {
       return buildKey(this.namespace, job.name, job.key(...args))
     } catch (cause) {
-      const code = cause instanceof CachebackError ? cause.code : 'E_INVALID_OPTION'
-      throw new CachebackError(code, `${job.coordinate ?? job.name}: arguments cannot form a cache key: ${messageOf(cause)}`, { job: job.name, coordinate: job.coordinate, cause })
+      if (cause instanceof CachebackError && cause.coordinate !== undefined) throw cause // already names its field
+      const code = cause instanceof CachebackError ? cause.code : 'E_INVALID_KEY'
+      throw new CachebackError(code, `${job.name}: arguments cannot form a cache key: ${messageOf(cause)}`, { job: job.name, cause })
     }
   }
 

@@ -272,11 +272,11 @@ const rows: Row[] = [
       return { error: await caught(() => new Impostor({ name: 'values', cache: ctx.cache }).get('seeded')) }
     },
   },
-  { area: 'JS API', name: 'arguments that cannot form a key (a function)', code: 'E_INVALID_OPTION', message: /arguments cannot form a cache key: cannot use a function/, names: ['values'], act: async () => ({ error: await caught(() => ctx.values((() => 1) as never)) }) },
+  { area: 'JS API', name: 'arguments that cannot form a key (a function)', code: 'E_INVALID_KEY', message: /arguments cannot form a cache key: cannot use a function/, names: ['values'], act: async () => ({ error: await caught(() => ctx.values((() => 1) as never)) }) },
   {
     area: 'JS API',
     name: 'arguments that cannot form a key (a cycle)',
-    code: 'E_INVALID_OPTION',
+    code: 'E_INVALID_KEY',
     message: /arguments cannot form a cache key: cannot use a circular structure/,
     names: ['values'],
     act: async () => {

@@ -98,23 +98,73 @@ describe('buildKey', () => {
     expectDistinct([own], [{}], [JSON.parse('{"__proto__":2}')], [JSON.parse('{"__proto__":{"a":1}}')], [{ a: 1 }])
   })
 
-  it('keys class instances without toJSON() by class name and own fields', () => {
+  it('refuses class instances without toJSON(): their state may live outside their own fields', () => {
     class Point {
+      #secret: number
       constructor(
         readonly x: number,
-        readonly y: number,
-      ) {}
-      get norm() {
-        return Math.hypot(this.x, this.y)
+        secret: number,
+      ) {
+        this.#secret = secret
+      }
+      get secret() {
+        return this.#secret
       }
     }
-    expect(key(new Point(1, 2))).toBe(key(new Point(1, 2)))
-    expectDistinct([new Point(1, 2)], [new Point(2, 1)], [{ x: 1, y: 2 }])
+    // Keyed by own fields, these two would share a key though they differ.
+    expect(() => key(new Point(1, 2))).toThrowError(expect.objectContaining({ code: 'E_INVALID_KEY', message: expect.stringMatching(/an instance of Point without toJSON\(\)/) }))
   })
 
   it('keys class instances by their toJSON(), apart from the JSON string itself', () => {
     expectDistinct([new URL('https://a.example/x')], [new URL('https://b.example/x')], ['https://a.example/x'])
     expect(key(new URL('https://a.example/x'))).toBe(key(new URL('https://a.example/x')))
+  })
+
+  it('tells strings with different lone surrogates apart (UTF-8 would make each U+FFFD)', () => {
+    expectDistinct(['eve\ud800'], ['eve\udbff'], ['eve\udc00'], ['eve\ufffd'], ['eve'], [{ 'eve\ud800': 1 }], [{ 'eve\udbff': 1 }])
+    expect(key('eve\ud800')).toBe(key('eve\ud800'))
+    expect(key('😀')).not.toBe(key('\ud83d'))
+  })
+
+  it('keys typed arrays, DataViews and buffers by their type and bytes', () => {
+    const bytes = [1, 2, 3, 4]
+    expectDistinct(
+      [new Uint8Array(bytes)],
+      [new Int8Array(bytes)],
+      [new Uint8ClampedArray(bytes)],
+      [Buffer.from(bytes)],
+      [new Uint16Array(new Uint8Array(bytes).buffer)],
+      [new DataView(new Uint8Array(bytes).buffer)],
+      [new Uint8Array(bytes).buffer],
+      [new Uint8Array([9]).buffer],
+      [new ArrayBuffer(0)],
+      [new SharedArrayBuffer(4)],
+      [bytes],
+    )
+    expect(key(new Uint8Array(bytes).buffer)).toBe(key(new Uint8Array(bytes).buffer))
+  })
+
+  it('reads built-ins by their internal state, not by own properties that could lie', () => {
+    const lying = Object.assign(new Date(5), { getTime: () => 6 })
+    expect(key(lying)).toBe(key(new Date(5)))
+    const map = new Map([['a', 1]])
+    Object.defineProperty(map, Symbol.iterator, { value: function* () {} })
+    expect(key(map)).not.toBe(key(new Map()))
+    const foreign = Object.setPrototypeOf(new Uint8Array([1]), {}) as Uint8Array
+    expect(() => key(foreign)).toThrowError(expect.objectContaining({ code: 'E_INVALID_KEY' }))
+  })
+
+  it('keys URLSearchParams by their content and refuses Errors', () => {
+    expectDistinct([new URLSearchParams('a=1')], [new URLSearchParams('a=2')], [new URLSearchParams('')], ['a=1'])
+    expect(key(new URLSearchParams('a=1&b=2'))).toBe(key(new URLSearchParams([['a', '1'], ['b', '2']])))
+    expect(() => key(new Error('a'))).toThrowError(expect.objectContaining({ code: 'E_INVALID_KEY' }))
+  })
+
+  it('keys an object whose data prototype has its own "constructor" key by that prototype\'s content', () => {
+    // What a naive JSON scalar makes of {"__proto__": {"constructor": "x", "role": ...}}: not a class instance.
+    const naive = (role: string) => Object.assign(Object.create({ constructor: 'x', role }) as object, { id: 1 })
+    expectDistinct([naive('admin')], [naive('guest')], [{ id: 1 }])
+    expect(key(naive('admin'))).toBe(key(naive('admin')))
   })
 
   it('keys regular expressions by source and flags', () => {
@@ -140,12 +190,13 @@ describe('buildKey', () => {
 })
 
 describe('stableSerialize', () => {
-  it('refuses functions, symbols and cycles', () => {
+  it('refuses functions, symbols and cycles with E_INVALID_KEY', () => {
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic
-    expect(() => stableSerialize(() => 1)).toThrow(TypeError)
-    expect(() => stableSerialize(Symbol('s'))).toThrow(TypeError)
-    expect(() => stableSerialize([cyclic])).toThrow(/circular/)
+    const invalidKey = (message: RegExp) => expect.objectContaining({ name: 'CachebackError', code: 'E_INVALID_KEY', message: expect.stringMatching(message) })
+    expect(() => stableSerialize(() => 1)).toThrowError(invalidKey(/cannot use a function/))
+    expect(() => stableSerialize(Symbol('s'))).toThrowError(invalidKey(/cannot use a symbol/))
+    expect(() => stableSerialize([cyclic])).toThrowError(invalidKey(/circular/))
   })
 
   it('surfaces as a coded error naming the job when a job is called with such arguments', async () => {
@@ -153,7 +204,7 @@ describe('stableSerialize', () => {
     const byKey = cacheback(async (_arg: unknown) => 1, { name: 'keyed', cache })
     const error = await byKey(() => 1).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(CachebackError)
-    expect(error).toMatchObject({ code: 'E_INVALID_OPTION', job: 'keyed' })
+    expect(error).toMatchObject({ code: 'E_INVALID_KEY', job: 'keyed' })
     expect((error as Error).message).toContain('keyed')
   })
 })

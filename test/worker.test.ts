@@ -1,14 +1,16 @@
 /**
  * The bee-queue refresh worker and producer on real Redis: payloads it does
  * not know are rejected with a coded error, reported, and do not stop it;
- * payloads too large are refused at dispatch while the stale value is served.
+ * payloads too large are refused at dispatch while the stale value is served,
+ * and by the worker, undecoded, when they reach the queue anyway.
  */
 import Queue from 'bee-queue'
 import { Redis } from 'ioredis'
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest'
 import { type Cacheback, CachebackError, cacheback } from '../src/index.js'
-import { BeeQueueRefresher } from '../src/bee-queue/index.js'
+import { BeeQueueRefresher, createRefreshWorker } from '../src/bee-queue/index.js'
 import { pack } from '../src/codec.js'
+import { encodePayload } from '../src/bee-queue/payload.js'
 import { createEngineSetup, type EngineSetup } from './helpers/engine.js'
 
 let setup: EngineSetup
@@ -89,6 +91,65 @@ describe('refresh worker', () => {
   })
 })
 
+describe('refresh worker payload limit', () => {
+  /** Pushes a well-formed refresh of `tweets(user)` straight onto the queue, as a producer with no limit could. */
+  async function enqueueRefresh(tweets: ReturnType<ReturnType<typeof versioned>['make']>, user: string): Promise<{ id: string; bytes: number }> {
+    const payload = encodePayload({ job: 'tweets', key: tweets.job.keyFor(user), args: [user], token: 'big-token' }, Number.POSITIVE_INFINITY)
+    const producer = new Queue(setup.namespace, { redis: { url: inject('redisUrl') } as Queue.QueueSettings['redis'], isWorker: false, getEvents: false, sendEvents: false })
+    try {
+      const job = await producer.createJob(payload).save()
+      return { id: String(job.id), bytes: Buffer.byteLength(JSON.stringify(payload)) }
+    } finally {
+      await producer.close()
+    }
+  }
+
+  /** Expects the worker to refuse that queue job undecoded, report it, leave the entry as it was, and keep refreshing. */
+  async function expectRefused(tweets: ReturnType<ReturnType<typeof versioned>['make']>, state: { version: number }, user: string, limit: number) {
+    await tweets(user)
+    const stored = await tweets.peek(user)
+    const queued = await enqueueRefresh(tweets, user)
+    expect(queued.bytes).toBeGreaterThan(limit)
+    await setup.log.waitFor('refresh-failed')
+    const [failed] = setup.log.of('refresh-failed')
+    expect(failed).toMatchObject({ job: 'tweets', key: tweets.job.keyFor(user) })
+    expect(failed.error).toBeInstanceOf(CachebackError)
+    expect(failed.error).toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE', job: 'tweets', key: tweets.job.keyFor(user) })
+    const message = (failed.error as Error).message
+    expect(message).toContain(`(queue job ${queued.id}) for job "tweets" at ${tweets.job.keyFor(user)}`)
+    expect(message).toContain(`is ${queued.bytes} bytes, over this worker's limit of ${limit} (maxPayloadBytes); not decoded`)
+    expect(setup.log.count('refresh-succeeded')).toBe(0)
+    expect(await tweets.peek(user)).toEqual(stored)
+    await expectWorkerRefreshes(tweets, state)
+  }
+
+  it('refuses a queue job over its maxPayloadBytes before decoding it (E_PAYLOAD_TOO_LARGE), reports it, and keeps working', async () => {
+    const known = versioned()
+    await setup.startWorker([known.make], { maxPayloadBytes: 1024 })
+    await expectRefused(known.make(setup.process()), known.state, 'x'.repeat(2000), 1024)
+  })
+
+  it("defaults to the producer's maxPayloadBytes when the worker's cache has a BeeQueueRefresher", async () => {
+    const known = versioned()
+    const refresher = new BeeQueueRefresher({ redis: inject('redisUrl'), queue: setup.namespace, maxPayloadBytes: 1500 })
+    await setup.startWorker([known.make], { cacheOptions: { refresher } })
+    await expectRefused(known.make(setup.process()), known.state, 'y'.repeat(2000), 1500)
+  })
+
+  it('defaults to 64 KiB otherwise', async () => {
+    const known = versioned()
+    await setup.startWorker([known.make])
+    await expectRefused(known.make(setup.process()), known.state, 'z'.repeat(70_000), 64 * 1024)
+  })
+
+  it('refuses a maxPayloadBytes that is not a positive whole number of bytes', () => {
+    const cache = setup.process()
+    expect(() => createRefreshWorker({ cache, redis: inject('redisUrl'), queue: setup.namespace, maxPayloadBytes: 0 })).toThrowError(
+      expect.objectContaining({ code: 'E_INVALID_OPTION', message: expect.stringMatching(/"maxPayloadBytes" must be a positive whole number of bytes, got 0/) }),
+    )
+  })
+})
+
 describe('BeeQueueRefresher', () => {
   it('refuses a payload over maxPayloadBytes at dispatch; the stale value is served and the refresh reported failed', async () => {
     const url = inject('redisUrl')
@@ -118,6 +179,16 @@ describe('BeeQueueRefresher', () => {
     setup.clock.advance(11)
     expect(await byUrl.read(new URL('https://a.example/'))).toMatchObject({ status: 'stale', value: 'a.example', refresh: 'failed' })
     expect(setup.log.of('refresh-failed')[0].error).toMatchObject({ code: 'E_INVALID_PAYLOAD', job: 'byUrl' })
+  })
+
+  it('refuses arguments holding a lone surrogate (msgpack would make it U+FFFD: another key, another user) the same way', async () => {
+    const server = setup.process()
+    const byUser = cacheback(async (user: string) => `notes of a user of ${user.length} code units`, { name: 'byUser', lifetime: 10, cache: server })
+    await byUser('eve\ud800')
+    setup.clock.advance(11)
+    expect(await byUser.read('eve\ud800')).toMatchObject({ status: 'stale', value: 'notes of a user of 4 code units', refresh: 'failed' })
+    const [failed] = setup.log.of('refresh-failed')
+    expect(failed.error).toMatchObject({ code: 'E_INVALID_PAYLOAD', job: 'byUser', message: expect.stringMatching(/args\[0\] \(a string with a lone surrogate\) cannot be sent to a worker/) })
   })
 
   it('rejects an ioredis client with a clear error (bee-queue takes connection options)', () => {

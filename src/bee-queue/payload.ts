@@ -1,7 +1,11 @@
 /**
  * The refresh payload that travels through bee-queue: job name, key, lock
- * token and the job's arguments, serialized with the value serializer so
- * Dates and the like keep their types. Never request headers or tokens.
+ * token and the job's prepared arguments, serialized with the value
+ * serializer so Dates and the like keep their types. For a GraphQL field the
+ * arguments are the parent (its `keyFields` projection when the field has
+ * keyFields, else the whole parent object), the coerced field arguments and
+ * the scope id: never the request's context or headers, but whatever the
+ * parent holds.
  */
 import { CachebackError, messageOf } from '../errors.js'
 import { findUnstorable, pack, unpack } from '../codec.js'
@@ -22,7 +26,7 @@ export interface RefreshPayload {
 
 /** Builds the payload of a request, refusing unserializable or oversized arguments. */
 export function encodePayload(request: RefreshRequest, maxBytes: number): RefreshPayload {
-  const bad = findUnstorable(request.args, 'args')
+  const bad = findUnstorable(request.args, 'args', { strings: true }) // a changed argument would give the worker another key
   if (bad) {
     throw new CachebackError('E_INVALID_PAYLOAD', `Refresh of "${request.job}": ${bad} cannot be sent to a worker`, { job: request.job, key: request.key })
   }
@@ -35,15 +39,27 @@ export function encodePayload(request: RefreshRequest, maxBytes: number): Refres
   return payload
 }
 
+/** Limits a worker applies to the payloads it takes. */
+export interface PayloadLimits {
+  /** Largest payload decoded, bytes (its JSON, as `encodePayload` measures it). @default Infinity */
+  maxBytes?: number
+}
+
 /**
  * Reads a payload from a queue job, or throws `E_INVALID_PAYLOAD` saying what
- * is wrong and naming the queue job id, the job and the key when known.
+ * is wrong and naming the queue job id, the job and the key when known. A
+ * payload over `limits.maxBytes` is not decoded: `E_PAYLOAD_TOO_LARGE`.
  */
-export function decodePayload(data: unknown, queueJobId?: string): RefreshRequest {
+export function decodePayload(data: unknown, queueJobId?: string, limits: PayloadLimits = {}): RefreshRequest {
   const p = data as Partial<RefreshPayload> | null
   const job = typeof p?.job === 'string' ? p.job : undefined
   const key = typeof p?.key === 'string' ? p.key : undefined
   const where = `${queueJobId === undefined ? '' : ` (queue job ${queueJobId})`}${job ? ` for job "${job}"` : ''}${key ? ` at ${key}` : ''}`
+  const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY
+  const size = Number.isFinite(maxBytes) ? Buffer.byteLength(JSON.stringify(data) ?? '') : 0
+  if (size > maxBytes) {
+    throw new CachebackError('E_PAYLOAD_TOO_LARGE', `Refresh payload${where} is ${size} bytes, over this worker's limit of ${maxBytes} (maxPayloadBytes); not decoded`, { job, key })
+  }
   const fail = (why: string, cause?: unknown) => new CachebackError('E_INVALID_PAYLOAD', `Malformed refresh payload${where}: ${why}`, { job, key, cause })
   if (!p || typeof p !== 'object') throw fail('not an object')
   if (p.v !== PAYLOAD_VERSION) throw fail(`unknown format version ${String(p.v)}`)

@@ -1,17 +1,18 @@
 /**
  * The refresh worker: takes refresh jobs off the bee-queue queue and runs
  * them through a `Cacheback` (fetch, compare-and-set store, release lock).
- * Unknown jobs and malformed payloads are rejected with a coded error,
- * reported as `refresh-failed`, and the worker keeps running.
+ * Unknown jobs, malformed payloads and payloads over `maxPayloadBytes` are
+ * rejected with a coded error, reported as `refresh-failed`, and the worker
+ * keeps running.
  */
 import Queue from 'bee-queue'
 import type { Cacheback } from '../cacheback.js'
-import { DEFAULT_QUEUE, DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL, DEFAULT_STALL_INTERVAL_MS, DEFAULT_WORKER_CLOSE_TIMEOUT_MS, DEFAULT_WORKER_CONCURRENCY } from '../defaults.js'
-import type { CachebackError } from '../errors.js'
+import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_QUEUE, DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL, DEFAULT_STALL_INTERVAL_MS, DEFAULT_WORKER_CLOSE_TIMEOUT_MS, DEFAULT_WORKER_CONCURRENCY } from '../defaults.js'
+import { CachebackError } from '../errors.js'
 import { refreshFailedEvent, storeErrorEvent } from '../events.js'
 import type { AnyJob } from '../job.js'
 import { lockKeyOf } from '../keys.js'
-import { decodePayload } from './payload.js'
+import { type PayloadLimits, decodePayload } from './payload.js'
 import { BeeQueueRefresher, type BeeQueueRedis, queueSettings, reloadScriptsOnReconnect } from './refresher.js'
 
 /** A function made by `cacheback(fn)`. */
@@ -33,6 +34,13 @@ export interface RefreshWorkerOptions {
   prefix?: string
   /** Ms between stalled-job checks; a job of a dead worker is rerun after about this long. @default 5000 */
   stallInterval?: number
+  /**
+   * Largest refresh payload this worker decodes, in bytes (its JSON). A larger
+   * queue job is not decoded: it fails with `E_PAYLOAD_TOO_LARGE`, reported as
+   * `refresh-failed`, and the worker carries on.
+   * @default the cache's `BeeQueueRefresher` setting, else 65536
+   */
+  maxPayloadBytes?: number
   /** Resolves once every job this worker runs is registered (schema jobs load lazily); jobs wait for it. */
   jobsReady?: Promise<unknown>
 }
@@ -47,27 +55,28 @@ export interface RefreshWorker {
   close(timeoutMs?: number): Promise<void>
 }
 
-/** Starts a worker that runs dispatched refreshes. */
-export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker {
+/** The largest payload a worker decodes: its option, else the producer's setting, else the default. */
+function payloadLimits(options: RefreshWorkerOptions, producer: BeeQueueRefresher | undefined): PayloadLimits {
+  const maxBytes = options.maxPayloadBytes ?? producer?.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
+  if (!Number.isInteger(maxBytes) || maxBytes <= 0) {
+    throw new CachebackError('E_INVALID_OPTION', `Refresh worker: option "maxPayloadBytes" must be a positive whole number of bytes, got ${String(options.maxPayloadBytes)}`)
+  }
+  return { maxBytes }
+}
+
+/**
+ * The queue's handlers. Failures thrown by the job handler were reported by
+ * it; a job bee-queue gave up on (its timeout, the key's refreshTimeout) was
+ * not: the `failed` handler reports it and marks the lock failed.
+ */
+function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLimits): void {
   const { cache } = options
-  for (const item of options.jobs ?? []) cache.register(typeof item === 'function' ? item.job : (item as AnyJob))
-  const producer = cache.refresher instanceof BeeQueueRefresher ? cache.refresher : undefined
-  const redis = options.redis ?? producer?.redis ?? DEFAULT_REDIS_URL
-  const stallInterval = options.stallInterval ?? DEFAULT_STALL_INTERVAL_MS
-  const queue = new Queue(
-    options.queue ?? producer?.queueName ?? DEFAULT_QUEUE,
-    queueSettings(redis, options.prefix ?? producer?.prefix ?? DEFAULT_QUEUE_PREFIX, { isWorker: true, getEvents: false, sendEvents: false, stallInterval }),
-  )
   const reported = new WeakSet<object>() // failures already reported as events
-  queue.on('error', (error) => cache.emit(storeErrorEvent(error)))
-  reloadScriptsOnReconnect(queue, (error) => cache.emit(storeErrorEvent(error)))
-  // Failures thrown by the handler were reported by it; a job bee-queue gave up on (its
-  // timeout, the key's refreshTimeout) was not: report it, and mark the lock failed.
   queue.on('failed', (job, error) => {
     if (reported.has(error)) return
     let request
     try {
-      request = decodePayload(job.data, String(job.id))
+      request = decodePayload(job.data, String(job.id), limits)
     } catch {
       return
     }
@@ -78,7 +87,7 @@ export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker
   queue.process(options.concurrency ?? DEFAULT_WORKER_CONCURRENCY, async (job) => {
     let request
     try {
-      request = decodePayload(job.data, String(job.id))
+      request = decodePayload(job.data, String(job.id), limits)
     } catch (error) {
       const payload = error as CachebackError
       cache.emit(refreshFailedEvent(error, payload.job, payload.key))
@@ -94,6 +103,23 @@ export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker
       throw thrown
     }
   })
+}
+
+/** Starts a worker that runs dispatched refreshes. */
+export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker {
+  const { cache } = options
+  for (const item of options.jobs ?? []) cache.register(typeof item === 'function' ? item.job : (item as AnyJob))
+  const producer = cache.refresher instanceof BeeQueueRefresher ? cache.refresher : undefined
+  const redis = options.redis ?? producer?.redis ?? DEFAULT_REDIS_URL
+  const stallInterval = options.stallInterval ?? DEFAULT_STALL_INTERVAL_MS
+  const limits = payloadLimits(options, producer)
+  const queue = new Queue(
+    options.queue ?? producer?.queueName ?? DEFAULT_QUEUE,
+    queueSettings(redis, options.prefix ?? producer?.prefix ?? DEFAULT_QUEUE_PREFIX, { isWorker: true, getEvents: false, sendEvents: false, stallInterval }),
+  )
+  queue.on('error', (error) => cache.emit(storeErrorEvent(error)))
+  reloadScriptsOnReconnect(queue, (error) => cache.emit(storeErrorEvent(error)))
+  consume(queue, options, limits)
   const stallTimer = setInterval(() => {
     queue.checkStalledJobs().catch((error) => cache.emit(storeErrorEvent(error)))
   }, stallInterval)

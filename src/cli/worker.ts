@@ -5,7 +5,7 @@
  * Runs refresh workers for the setup module's cache. The module exports
  * (named, or as its default export, or as a default function returning them):
  * `cache` (required), `schema`, `jobs`, `context`, `concurrency`, `queue`,
- * `redis`, `stallInterval`. SIGTERM / SIGINT stop taking jobs, let running
+ * `redis`, `stallInterval`, `maxPayloadBytes`. SIGTERM / SIGINT stop taking jobs, let running
  * refreshes finish, close connections and exit.
  */
 import { resolve } from 'node:path'

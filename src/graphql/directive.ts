@@ -7,9 +7,9 @@ import type { GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema } from 'gr
 import type { Cacheback } from '../cacheback.js'
 import type { ReadResult } from '../results.js'
 import { getDefaultCache } from '../default-cache.js'
-import { CachebackError, messageOf } from '../errors.js'
+import { CachebackError, isCachebackError, messageOf } from '../errors.js'
 import { storeErrorEvent } from '../events.js'
-import { type ResolverJobArgs, parentForRefresh } from './field-keys.js'
+import { type ResolverJobArgs, parentForRefresh, scopeIdOf } from './field-keys.js'
 import type { FieldPolicy } from './field-policy.js'
 import { readField, recordField } from './read-batch.js'
 import { type CachedFieldExtension, type RefreshContextFactory, ResolverJob, forEachCachedField, refreshInfo, registerFieldJob } from './resolver-jobs.js'
@@ -20,9 +20,12 @@ export interface CachebackDirectiveOptions {
   /** The cache fields read through. @default the `configure`d (or embedded) default */
   cache?: Cacheback
   /**
-   * The scope id of a request, for `PRIVATE` fields (a user id, say). A
-   * request whose scope is undefined bypasses the cache for those fields.
-   * Required when any field is `PRIVATE`.
+   * The scope id of a request, for `PRIVATE` fields (a user id, say): a
+   * string or a finite number, returned synchronously. A request whose scope
+   * is undefined or null bypasses the cache for those fields; anything else
+   * (an object, a Promise, NaN…) is `E_INVALID_SCOPE`: the field is served
+   * uncached and the error reported (`store-error` event). Required when any
+   * field is `PRIVATE`.
    */
   scope?: (context: any) => string | number | undefined | null
   /** Context of in-process refreshes. @default () => ({}) */
@@ -50,24 +53,40 @@ function restrictCacheHint(info: GraphQLResolveInfo, policy: FieldPolicy, result
   control.cacheHint.restrict(policy.scope === 'PRIVATE' ? { maxAge: remaining, scope: 'PRIVATE' } : { maxAge: remaining })
 }
 
-function wrapResolver({ cache, job, resolve, scope }: WrapInput): GraphQLFieldResolver<unknown, unknown> {
+/** The read of one field: its job arguments and key; undefined when it bypasses the cache (no scope). Throws the coded error of a read that cannot be keyed. */
+function prepareRead({ cache, job, scope }: WrapInput, { parent, args, context }: { parent: unknown; args: Record<string, unknown>; context: unknown }): { jobArgs: ResolverJobArgs; key: string } | undefined {
+  const { policy } = job
+  let scopeId: string | null = null
+  if (policy.scope === 'PRIVATE') {
+    const id = scopeIdOf(policy, scope!(context))
+    if (id === undefined) return undefined
+    scopeId = id
+  }
+  const jobArgs: ResolverJobArgs = [parentForRefresh(policy, parent), args, scopeId]
+  return { jobArgs, key: cache.keyOf(job, jobArgs) }
+}
+
+/** The error reported for a read served uncached because it cannot be keyed, naming the coordinate. */
+function unkeyableRead(job: ResolverJob, error: unknown): CachebackError {
+  const { coordinate } = job.policy
+  if (isCachebackError(error) && error.coordinate === coordinate) return error
+  const code = isCachebackError(error) ? error.code : 'E_INVALID_KEY'
+  return new CachebackError(code, `${coordinate}: cannot key this read (${messageOf(error)}); served uncached`, { coordinate, job: job.name, cause: error })
+}
+
+function wrapResolver(input: WrapInput): GraphQLFieldResolver<unknown, unknown> {
+  const { cache, job, resolve } = input
   const { policy } = job
   return async function cachedResolver(parent, args, context, info) {
-    let scopeId: string | null = null
-    if (policy.scope === 'PRIVATE') {
-      const id = scope!(context)
-      if (id === undefined || id === null) return resolve(parent, args, context, info)
-      scopeId = String(id)
-    }
-    const jobArgs: ResolverJobArgs = [parentForRefresh(policy, parent), args, scopeId]
-    let key: string
+    let read: ReturnType<typeof prepareRead>
     try {
-      key = cache.keyOf(job, jobArgs)
+      read = prepareRead(input, { parent, args, context })
     } catch (error) {
-      cache.emit(storeErrorEvent(new CachebackError('E_INVALID_PAYLOAD', `${policy.coordinate}: cannot key this read (${messageOf(error)}); served uncached`, { coordinate: policy.coordinate, job: job.name, cause: error }), job))
+      cache.emit(storeErrorEvent(unkeyableRead(job, error), job))
       return resolve(parent, args, context, info)
     }
-    const result = await readField(context, cache, job, key, jobArgs, () => resolve(parent, args, context, info))
+    if (!read) return resolve(parent, args, context, info)
+    const result = await readField(context, cache, job, read.key, read.jobArgs, () => resolve(parent, args, context, info))
     recordField(context, result, info.path, policy.coordinate)
     restrictCacheHint(info, policy, result)
     return result.value

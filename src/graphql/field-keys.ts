@@ -2,6 +2,7 @@
  * What identifies one cached field value: the coordinate (the job name), the
  * parent's identity, the key arguments and, for PRIVATE fields, the scope id.
  */
+import { CachebackError } from '../errors.js'
 import type { FieldPolicy } from './field-policy.js'
 
 /** The arguments of a resolver job: what a refresh needs to re-run the resolver. */
@@ -17,6 +18,29 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null
 }
 
+/** What a bad scope id is, without its content (it may be a user object). */
+function describeScope(id: unknown): string {
+  if (typeof id === 'number') return String(id)
+  if (typeof id !== 'object') return `a ${typeof id}`
+  if (typeof (id as { then?: unknown }).then === 'function') return 'a Promise (an async scope function is not awaited)'
+  return Array.isArray(id) ? 'an array' : 'an object'
+}
+
+/**
+ * The scope id of a PRIVATE read: a string, or a finite number as a string;
+ * undefined when the scope function gave undefined or null (the read bypasses
+ * the cache). Anything else throws `E_INVALID_SCOPE`: coerced, every object
+ * would be one "[object Object]" scope shared by every user.
+ */
+export function scopeIdOf(policy: FieldPolicy, id: unknown): string | undefined {
+  if (id === undefined || id === null) return undefined
+  if (typeof id === 'string') return id
+  if (typeof id === 'number' && Number.isFinite(id)) return String(id)
+  if (id instanceof Promise) id.catch(() => undefined) // never awaited: keep its rejection off the process
+  const { coordinate } = policy
+  throw new CachebackError('E_INVALID_SCOPE', `${coordinate}: the scope function returned ${describeScope(id)}, not a string or a finite number; the field is served uncached`, { coordinate, job: `graphql:${coordinate}` })
+}
+
 /**
  * The parent as sent to a refresh: its `keyFields` projection when the policy
  * names them, else the whole parent (the resolver may need any of it).
@@ -26,12 +50,29 @@ export function parentForRefresh(policy: FieldPolicy, parent: unknown): unknown 
   return parent ?? null
 }
 
-/** The parent's identity in the key: keyFields, else `id` when it has one, else the whole parent. */
+/**
+ * The parent's identity in the key: keyFields, else `id` when it has one, else
+ * the whole parent. A key field the parent lacks (undefined or null, as when a
+ * resolver computes it) throws `E_MISSING_KEY_FIELD`: left out, every such
+ * parent would share one key.
+ */
 export function parentIdentity(policy: FieldPolicy, parent: unknown): unknown {
+  if (policy.keyFields) {
+    for (const name of policy.keyFields) {
+      const value = isRecord(parent) ? parent[name] : undefined
+      if (value === undefined || value === null) throw missingKeyField(policy, name, value)
+    }
+    return pick(parent as Record<string, unknown>, policy.keyFields)
+  }
   if (!isRecord(parent)) return parent ?? null
-  if (policy.keyFields) return pick(parent, policy.keyFields)
   if (parent.id !== undefined && parent.id !== null) return { id: parent.id }
   return parent
+}
+
+function missingKeyField(policy: FieldPolicy, name: string, value: unknown): CachebackError {
+  const { coordinate } = policy
+  const message = `${coordinate}: key field "${name}" is ${value === null ? 'null' : 'missing'} on the parent (keyFields: ${policy.keyFields!.join(', ')}); the field is served uncached`
+  return new CachebackError('E_MISSING_KEY_FIELD', message, { coordinate, job: `graphql:${coordinate}` })
 }
 
 /** The key parts of one field read. */

@@ -21,10 +21,11 @@ export const ENGINE_KINDS: EngineKind[] = ['memory', 'redis']
 /** Makes a job bound to a given cache (one per "process"). */
 export type JobFactory = (cache: Cacheback) => CachedFunction<any[], any>
 
-/** Extra worker options: stall detection, concurrency, a schema whose cached fields it refreshes, options of the worker's cache. */
+/** Extra worker options: stall detection, concurrency, payload limit, a schema whose cached fields it refreshes, options of the worker's cache. */
 export interface WorkerExtras {
   stallInterval?: number
   concurrency?: number
+  maxPayloadBytes?: number
   schema?: GraphQLSchema
   context?: RefreshContextFactory
   /** Overrides of the worker's Cacheback options (its `store`, say). */

@@ -126,14 +126,15 @@ export function storeBytes(core: CacheCore, call: KeyedCall, bytes: Buffer, crea
 /** Encodes `value` as an entry created at `createdAt`, or throws a coded error naming the job. */
 export function encodeForStore(core: CacheCore, call: KeyedCall, value: unknown, createdAt: number): Buffer {
   const { job, key, args } = call
-  const bad = findUnstorable(value)
-  if (bad) {
-    throw new CachebackError('E_UNSERIALIZABLE_VALUE', `${job.name}: the value cannot be cached faithfully: ${bad} would not survive the store round-trip`, { job: job.name, key })
-  }
   let payload: Buffer
   try {
+    const bad = findUnstorable(value) // bounded depth; a stack overflow anyway is caught below
+    if (bad) {
+      throw new CachebackError('E_UNSERIALIZABLE_VALUE', `${job.name}: the value cannot be cached faithfully: ${bad} would not survive the store round-trip`, { job: job.name, key })
+    }
     payload = pack(value)
   } catch (cause) {
+    if (isCachebackError(cause)) throw cause
     throw new CachebackError('E_UNSERIALIZABLE_VALUE', `${job.name}: the value cannot be serialized: ${messageOf(cause)}`, { job: job.name, key, cause })
   }
   if (payload.length > core.maxValueBytes) {

@@ -26,8 +26,10 @@ export async function runRefresh(core: CacheCore, request: RefreshRequest): Prom
     await handOverLock(core, job, request, startedAt)
     core.emit(refreshSucceededEvent(job, request.key, core.now() - startedAt))
   } catch (error) {
-    core.emit(refreshFailedEvent(error, job ?? request.job, request.key, core.now() - startedAt))
+    const failedAfterMs = core.now() - startedAt
+    // The lock remembers the failure before it is reported, so a read after the event sees `refresh: 'failed'`.
     await core.store.markLockFailed(lockKeyOf(request.key), request.token).catch((storeError) => core.emit(storeErrorEvent(storeError, job ?? request.job, request.key)))
+    core.emit(refreshFailedEvent(error, job ?? request.job, request.key, failedAfterMs))
     throw error
   }
 }

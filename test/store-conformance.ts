@@ -102,6 +102,23 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(bytesOf(await store.get(key('k')))).toEqual(newer)
       })
 
+      it('replaces an entry that cannot be right: created after the new one yet already expired at its creation', async () => {
+        const now = clock.now()
+        const impossible = encodeEntry({ value: 'from the future', createdAt: now + 86_400_000, freshUntil: now - 2000, expiresAt: now - 1000 })
+        expect(await write(key('k'), impossible, now + 86_400_000)).toBe(true)
+        const entry = entryAt(now, 'now')
+        expect(await write(key('k'), entry, now)).toBe(true)
+        expect(bytesOf(await store.get(key('k')))).toEqual(entry)
+      })
+
+      it('keeps an entry created after the new one while it has not expired (a clock ahead of ours)', async () => {
+        const now = clock.now()
+        const ahead = entryAt(now + 5000, 'ahead')
+        expect(await write(key('k'), ahead, now + 5000)).toBe(true)
+        expect(await write(key('k'), entryAt(now, 'now'), now)).toBe(false) // still valid at `now`: the newer one wins
+        expect(bytesOf(await store.get(key('k')))).toEqual(ahead)
+      })
+
       it('overwrites data that is not an entry of this format', async () => {
         const foreign = [Buffer.from('plain text'), Buffer.from([0xcb, 0x01, 0x00]), Buffer.from([0xcb, 0x02, ...entryAt(Number.MAX_VALUE).subarray(2)])]
         for (const [i, data] of foreign.entries()) {

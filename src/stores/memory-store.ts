@@ -83,7 +83,8 @@ export class MemoryStore implements Store {
     if (this.maxBytes !== undefined && sizeOf(data, key) > this.maxBytes) return false
     const current = this.entries.peek(key)
     const header = current && readHeader(current)
-    if (header && header.createdAt > options.createdAt) return false
+    // A newer entry wins unless it has expired (reads treat it as gone), whatever its createdAt says.
+    if (header && header.createdAt > options.createdAt && header.expiresAt > options.createdAt) return false
     this.entries.set(key, Buffer.from(data), { ttl })
     return true
   }

@@ -13,7 +13,9 @@ export interface StoreSetOptions {
   ttlMs: number
   /**
    * Compare-and-set: the write is refused when the stored entry has a newer
-   * `createdAt` than this one. Entries not in our format are overwritten.
+   * `createdAt` than this one and has not expired at this `createdAt` (an
+   * expired entry reads as gone, so it never blocks a write, whatever its
+   * header says). Entries not in our format are overwritten.
    */
   createdAt: number
 }

@@ -83,7 +83,7 @@ it('CLIENT PAUSE: a miss answers after one GET timeout and its fetch; the write 
   const context = setup(new RedisStore({ redis: server.url, commandTimeoutMs: COMMAND_TIMEOUT_MS }))
   const { cache, log, tweets } = context
   await tweets('warm-up') // connected, scripts loaded
-  await admin.call('CLIENT', 'PAUSE', '1500', 'ALL')
+  await admin.call('CLIENT', 'PAUSE', '2000', 'ALL')
   const latencies = await missesAnswerBeforeTheirWrites(context)
   await cache.drain() // waits for the writes left to the background
   for (let i = 0; i < READS; i++) {

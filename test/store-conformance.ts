@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { decodeEntry, encodeEntry, readHeader } from '../src/entry.js'
-import type { Store } from '../src/stores/store.js'
+import type { RefreshPath, Store } from '../src/stores/store.js'
 import { createClock, type TestClock } from './helpers/clock.js'
 import { uniqueNamespace } from './helpers/namespace.js'
 
@@ -233,6 +233,34 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       it('goes to exactly one of 50 concurrent callers', async () => {
         const results = await Promise.all(Array.from({ length: 50 }, (_, i) => lock(`caller-${i}`)))
         expect(results.filter(Boolean)).toHaveLength(1)
+      })
+    })
+
+    describe('refresh claims', () => {
+      const claim = (token: string, via: RefreshPath, lockKey = key('lock')) => store.claimRefresh(lockKey, { token, via, ttlMs: 120_000 })
+
+      it('lets the first path run a token, refuses the other, and lets the first claim it again', async () => {
+        expect(await claim('a', 'in-process')).toBe(true)
+        expect(await claim('a', 'queue')).toBe(false) // the late queued job
+        expect(await claim('a', 'in-process')).toBe(true)
+        expect(await claim('b', 'queue')).toBe(true) // a later dispatch
+        expect(await claim('b', 'queue')).toBe(true) // its job delivered again (a stalled job rerun)
+        expect(await claim('b', 'in-process')).toBe(false)
+        expect(await claim('a', 'queue', key('other-lock'))).toBe(true) // independent per lock key
+      })
+
+      it('handles tokens containing colons', async () => {
+        expect(await claim('host:1:abc', 'queue')).toBe(true)
+        expect(await claim('1:abc', 'in-process')).toBe(true) // another token
+        expect(await claim('1:abc', 'queue')).toBe(false)
+      })
+
+      it('goes to exactly one path of 50 concurrent claims of one token', async () => {
+        const vias: RefreshPath[] = Array.from({ length: 50 }, (_, i) => (i % 2 ? 'queue' : 'in-process'))
+        const results = await Promise.all(vias.map((via) => claim('t', via)))
+        const winners = new Set(vias.filter((_, i) => results[i]))
+        expect(winners.size).toBe(1)
+        expect(results.filter(Boolean)).toHaveLength(25) // every claim of the winning path, none of the other
       })
     })
   })

@@ -8,9 +8,9 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import { DEFAULT_COMMAND_TIMEOUT_MS, reconnectDelayMs } from '../defaults.js'
 import { CachebackError, messageOf } from '../errors.js'
-import type { LockHold, LockRequest, LockResult, Store, StoreSetOptions } from '../stores/store.js'
+import type { LockHold, LockRequest, LockResult, RefreshClaim, Store, StoreSetOptions } from '../stores/store.js'
 import { RedisScript, type RedisClient } from './redis-script.js'
-import { ACQUIRE_LOCK_LUA, EXPIRE_ENTRY_LUA, MARK_LOCK_FAILED_LUA, RELEASE_LOCK_LUA, SET_ENTRY_LUA } from './scripts.js'
+import { ACQUIRE_LOCK_LUA, CLAIM_REFRESH_LUA, EXPIRE_ENTRY_LUA, MARK_LOCK_FAILED_LUA, RELEASE_LOCK_LUA, SET_ENTRY_LUA } from './scripts.js'
 
 export type { RedisClient } from './redis-script.js'
 
@@ -42,6 +42,7 @@ const expireEntry = new RedisScript(EXPIRE_ENTRY_LUA)
 const acquireLock = new RedisScript(ACQUIRE_LOCK_LUA)
 const releaseLock = new RedisScript(RELEASE_LOCK_LUA)
 const markLockFailed = new RedisScript(MARK_LOCK_FAILED_LUA)
+const claimRefresh = new RedisScript(CLAIM_REFRESH_LUA)
 
 /**
  * A {@link Store} on Redis (standalone or Cluster). `getMany` is one `MGET`
@@ -112,6 +113,12 @@ export class RedisStore implements Store {
   async releaseLock(lockKey: string, token: string | undefined, hold?: LockHold): Promise<void> {
     const args = [token ?? '', hold ? String(hold.until) : '', hold ? wholeMs(hold.ttlMs, 'ttlMs', lockKey) : '']
     await this.call('UNLOCK', lockKey, (client) => releaseLock.run(client, [lockKey], args))
+  }
+
+  async claimRefresh(lockKey: string, claim: RefreshClaim): Promise<boolean> {
+    const claimKey = `${lockKey}:claim`
+    const args = [claim.token, claim.via, wholeMs(claim.ttlMs, 'ttlMs', claimKey)]
+    return (await this.call('CLAIM', claimKey, (client) => claimRefresh.run(client, [claimKey], args))) === 1
   }
 
   /**

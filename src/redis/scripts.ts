@@ -150,3 +150,31 @@ if current then
 end
 return 0
 `
+
+/**
+ * Claims a dispatched refresh for one path (a queue's worker, or the
+ * dispatcher's in-process fallback).
+ */
+export const CLAIM_REFRESH_LUA = `-- KEYS[1]  claim key ("<lock key>:claim")
+-- ARGV[1]  token of the dispatched refresh (its lock's token)
+-- ARGV[2]  path claiming it: 'queue' or 'in-process'
+-- ARGV[3]  PX safety-net ttl, whole ms
+-- The value is "<path>:<token>". Returns 1 when ARGV[2] may run the refresh:
+-- no claim for this token yet (taken now, replacing another token's claim)
+-- or this path's own; 0 when the other path claimed this token first.
+local current = false
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+  current = redis.call('GET', KEYS[1])
+end
+if current then
+  local via, token = string.match(current, '^([^:]*):(.*)$')
+  if token == ARGV[1] then
+    if via == ARGV[2] then
+      return 1
+    end
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[1], 'PX', ARGV[3])
+return 1
+`

@@ -60,7 +60,8 @@ async function handOver(core: CacheCore, job: AnyJob, request: RefreshRequest): 
       return 'failed'
     }
     core.emit(storeErrorEvent(error, job, request.key))
-    return refreshHere(core, job, request)
+    // A slow queue may still take the job after we stopped waiting: the worker and this fallback claim the token, one runs.
+    return refreshHere(core, job, { ...request, via: 'in-process' })
   }
 }
 

@@ -36,9 +36,13 @@ export interface CachebackOptions {
   maxValueBytes?: number
 }
 
-/** A fetch of one key in flight in this process. */
+/** A fetch of one key in flight in this process, until its value is stored. */
 export interface Flight {
-  promise: Promise<unknown>
+  /** Settles with the fetched value, before it is stored. */
+  fetched: Promise<unknown>
+  /** Resolves once the write has settled, with its failure (already reported) if it failed. */
+  stored: Promise<{ error?: unknown }>
+  /** When the fetch started, ms on the cache's clock. */
   startedAt: number
 }
 

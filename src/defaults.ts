@@ -16,6 +16,13 @@ export const DEFAULT_FETCH_ON_MISS = true
 export const DEFAULT_NAMESPACE = 'cacheback'
 /** Largest serialized value stored, bytes (4 MiB). */
 export const DEFAULT_MAX_VALUE_BYTES = 4 * 1024 * 1024
+/**
+ * Deepest nesting of a value or of refresh arguments that is stored or sent
+ * (a fixed limit, not an option): deeper ones are refused with
+ * `E_UNSERIALIZABLE_VALUE` / `E_INVALID_PAYLOAD`, where the serializer would
+ * otherwise overflow the stack (it does from about 2,000 levels).
+ */
+export const MAX_VALUE_DEPTH = 500
 /** Most entries a `MemoryStore` keeps. */
 export const DEFAULT_MAX_ENTRIES = 10_000
 

@@ -4,7 +4,7 @@
  * would not give back as they went in.
  */
 import { findUnstorable, pack } from './codec.js'
-import type { CacheCore } from './core.js'
+import type { CacheCore, Flight } from './core.js'
 import { encodeEntry } from './entry.js'
 import { CachebackError, isCachebackError, messageOf } from './errors.js'
 import { fetchEvent, storeErrorEvent } from './events.js'
@@ -17,7 +17,13 @@ export interface FetchOptions {
   fetch?: () => unknown
   /** A failed write rejects (refreshes) instead of being only reported. @default false */
   strictWrite?: boolean
-  /** Join an in-flight fetch of the key only when it started less than this long ago, ms. @default Infinity */
+  /**
+   * Wait for the write before resolving (so the next read anywhere hits).
+   * False when the store already failed this read: the value is served at
+   * once and the write finishes in the background. @default true
+   */
+  awaitWrite?: boolean
+  /** Join an in-flight fetch of the key only when it started less than this long ago, ms. @default the job's refreshTimeout */
   joinWithinMs?: number
 }
 
@@ -29,45 +35,63 @@ export interface KeyedCall {
   args: unknown[]
 }
 
-/** What a flight settles with: the value, and its write's failure (already reported) if it failed. */
-interface Fetched {
-  value: unknown
-  writeError?: unknown
+/** How a flight's write went: its failure (already reported), if it failed. */
+interface Stored {
+  error?: unknown
 }
+
+const WRITTEN: Stored = Object.freeze({})
 
 /**
  * Single flight: concurrent fetches of one key in this process share one
- * call, which resolves once the value is stored (so the next read hits). A
- * failed write is reported once; only a caller with `strictWrite` rejects on
- * it, whoever started the flight.
+ * call. The flight stays joinable until its value is stored, so a read that
+ * comes while a slow write is under way gets the value at once. A failed
+ * write is reported once; only a caller with `strictWrite` rejects on it,
+ * whoever started the flight.
  */
 export async function fetchShared(core: CacheCore, call: KeyedCall, options: FetchOptions = {}): Promise<unknown> {
-  const fetched = await joinOrFly(core, call, options)
-  if (options.strictWrite && fetched.writeError !== undefined) throw fetched.writeError
-  return fetched.value
-}
-
-function joinOrFly(core: CacheCore, call: KeyedCall, options: FetchOptions): Promise<Fetched> {
-  const { key } = call
-  const existing = core.flights.get(key)
-  // A flight older than `joinWithinMs` is presumed stuck: start a new one beside it.
-  if (existing && core.now() - existing.startedAt < (options.joinWithinMs ?? Infinity)) return existing.promise as Promise<Fetched>
-  const flight = { promise: fetchAndWait(core, call, options.fetch), startedAt: core.now() }
-  core.flights.set(key, flight)
-  const done = () => void (core.flights.get(key) === flight && core.flights.delete(key))
-  flight.promise.then(done, done)
-  return flight.promise
-}
-
-async function fetchAndWait(core: CacheCore, call: KeyedCall, fetch?: () => unknown): Promise<Fetched> {
-  const { value, written } = await fetchAndStore(core, call, fetch)
-  try {
-    await written
-    return { value }
-  } catch (error) {
-    core.emit(storeErrorEvent(error, call.job, call.key))
-    return { value, writeError: error }
+  const flight = joinOrFly(core, call, options)
+  const value = await flight.fetched
+  if (options.strictWrite) {
+    const { error } = await flight.stored
+    if (error !== undefined) throw error
+  } else if (options.awaitWrite !== false) {
+    await flight.stored
   }
+  return value
+}
+
+function joinOrFly(core: CacheCore, call: KeyedCall, options: FetchOptions): Flight {
+  const { job, key } = call
+  const existing = core.flights.get(key)
+  // A flight older than `joinWithinMs` (refreshTimeout) is presumed stuck: start a new one beside it.
+  if (existing && core.now() - existing.startedAt < (options.joinWithinMs ?? stuckAfterMs(call))) return existing
+  const startedAt = core.now()
+  const fetched = fetchAndStore(core, call, options.fetch)
+  const stored = fetched.then(
+    ({ written }) => {
+      const settled = written.then(
+        () => WRITTEN,
+        (error: unknown): Stored => {
+          core.emit(storeErrorEvent(error, job, key))
+          return { error }
+        },
+      )
+      core.track(settled) // `drain()` waits for a write no reader waited for
+      return settled
+    },
+    () => WRITTEN, // the fetch failed: nothing to write (its callers get the error)
+  )
+  const flight: Flight = { fetched: fetched.then(({ value }) => value), stored, startedAt }
+  core.flights.set(key, flight)
+  void stored.then(() => core.flights.get(key) === flight && core.flights.delete(key))
+  return flight
+}
+
+/** How long a fetch may run before reads stop joining it: the job's `refreshTimeout`, ms. */
+function stuckAfterMs({ job, args }: KeyedCall): number {
+  const seconds = job.refreshTimeout(...args)
+  return typeof seconds === 'number' && seconds > 0 ? seconds * 1000 : Infinity
 }
 
 /** Fetches (reported as a `fetch` event), encodes and starts the compare-and-set write. */
@@ -102,14 +126,15 @@ export function storeBytes(core: CacheCore, call: KeyedCall, bytes: Buffer, crea
 /** Encodes `value` as an entry created at `createdAt`, or throws a coded error naming the job. */
 export function encodeForStore(core: CacheCore, call: KeyedCall, value: unknown, createdAt: number): Buffer {
   const { job, key, args } = call
-  const bad = findUnstorable(value)
-  if (bad) {
-    throw new CachebackError('E_UNSERIALIZABLE_VALUE', `${job.name}: the value cannot be cached faithfully: ${bad} would not survive the store round-trip`, { job: job.name, key })
-  }
   let payload: Buffer
   try {
+    const bad = findUnstorable(value) // bounded depth; a stack overflow anyway is caught below
+    if (bad) {
+      throw new CachebackError('E_UNSERIALIZABLE_VALUE', `${job.name}: the value cannot be cached faithfully: ${bad} would not survive the store round-trip`, { job: job.name, key })
+    }
     payload = pack(value)
   } catch (cause) {
+    if (isCachebackError(cause)) throw cause
     throw new CachebackError('E_UNSERIALIZABLE_VALUE', `${job.name}: the value cannot be serialized: ${messageOf(cause)}`, { job: job.name, key, cause })
   }
   if (payload.length > core.maxValueBytes) {

@@ -6,6 +6,7 @@
  */
 import type { CacheCore } from './core.js'
 import { type Entry } from './entry.js'
+import { isCachebackError } from './errors.js'
 import { hitEvent, missEvent, staleEvent, storeErrorEvent } from './events.js'
 import { fetchShared } from './fetch.js'
 import type { AnyJob } from './job.js'
@@ -22,6 +23,11 @@ export interface CacheRead {
   key?: string
   /** What a fetch of this read calls (a request's own resolver call). @default the job's `fetch` */
   fetch?: () => unknown
+}
+
+/** A read whose store lookup failed: its fetch does not wait for the write (the store just cost one timeout). */
+interface StoreFailedRead extends CacheRead {
+  storeFailed?: boolean
 }
 
 /** The read policy of one job call: its hooks, asked only when the decision needs them. */
@@ -43,8 +49,15 @@ class JobPolicy implements ReadPolicy {
 /** Reads through the cache. */
 export async function readOne<T>(core: CacheCore, read: CacheRead): Promise<ReadResult<T>> {
   const key = read.key ?? core.keyOf(read.job, read.args)
-  const entry = await core.readEntry<T>(read.job, key)
-  return act(core, read, key, entry)
+  let bytes: Uint8Array | undefined
+  try {
+    bytes = await core.store.get(key)
+  } catch (error) {
+    core.emit(storeErrorEvent(error, read.job, key))
+    // Foreign data at the key (WRONGTYPE) is an answer; a timeout or an outage is not.
+    return act(core, isCachebackError(error, 'E_CORRUPT_ENTRY') ? read : { ...read, storeFailed: true }, key, undefined)
+  }
+  return act(core, read, key, core.decode<T>(read.job, key, bytes))
 }
 
 /** Many reads with one store round-trip; each result settles on its own (a hit never waits for a miss's fetch). */
@@ -57,13 +70,15 @@ export function readMany(core: CacheCore, reads: readonly CacheRead[]): Promise<
   }
   const stored = core.store.getMany(keys).catch((error: unknown) => {
     core.emit(storeErrorEvent(error, reads[0].job, keys[0]))
-    return keys.map(() => undefined)
+    return undefined // every read of the batch is a miss whose store just failed (MGET reads a foreign type as nil: no WRONGTYPE here)
   })
-  return reads.map((read, i) => stored.then((all) => act(core, read, keys[i], core.decode(read.job, keys[i], all[i]))))
+  return reads.map((read, i) =>
+    stored.then((all) => (all ? act(core, read, keys[i], core.decode(read.job, keys[i], all[i])) : act(core, { ...read, storeFailed: true }, keys[i], undefined))),
+  )
 }
 
 /** Acts on an entry already read. */
-export function act<T>(core: CacheCore, read: CacheRead, key: string, entry: Entry<T> | undefined): Promise<ReadResult<T>> {
+export function act<T>(core: CacheCore, read: StoreFailedRead, key: string, entry: Entry<T> | undefined): Promise<ReadResult<T>> {
   const { job, args } = read
   const decision = decide(entry, core.now(), new JobPolicy(job, args))
   switch (decision.kind) {
@@ -83,8 +98,8 @@ export function act<T>(core: CacheCore, read: CacheRead, key: string, entry: Ent
   }
 }
 
-async function fetchValue<T>(core: CacheCore, read: CacheRead, key: string): Promise<ReadResult<T>> {
-  const value = (await fetchShared(core, { job: read.job, key, args: read.args }, { fetch: read.fetch })) as T
+async function fetchValue<T>(core: CacheCore, read: StoreFailedRead, key: string): Promise<ReadResult<T>> {
+  const value = (await fetchShared(core, { job: read.job, key, args: read.args }, { fetch: read.fetch, awaitWrite: !read.storeFailed })) as T
   return { status: 'miss', value, lifetime: read.job.lifetime(...read.args) }
 }
 

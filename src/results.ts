@@ -1,6 +1,17 @@
 /** What reads and peeks return. */
 
-/** How a refresh request of a stale read went. */
+/**
+ * How a refresh request of a stale read went:
+ * - `dispatched`: this read took the key's refresh lock and handed the
+ *   refresh over (queued, or run in-process);
+ * - `in-flight`: a read, in any process, dispatched it less than
+ *   `refreshTimeout` ago and it has neither succeeded nor failed. It may be
+ *   running or still waiting in the queue: the lock does not tell the two
+ *   apart, so with no worker consuming the queue this is `in-flight` until
+ *   `refreshTimeout` has passed, then `dispatched` again;
+ * - `failed`: the last refresh failed or could not be sent; it is retried
+ *   once `refreshTimeout` has passed.
+ */
 export type RefreshState = 'dispatched' | 'in-flight' | 'failed'
 
 /** Outcome of one read. */

@@ -117,6 +117,7 @@ async function snapshot(): Promise<Map<string, string>> {
   } while (cursor !== '0')
   const out = new Map<string, string>()
   for (const key of keys.sort()) {
+    if (key.endsWith(':refresh:claim')) continue // a worker's claim of a refresh it ran: bookkeeping, not stored data
     const type = await ctx.admin.type(key)
     out.set(key, type === 'string' ? ((await ctx.admin.getBuffer(key)) ?? Buffer.alloc(0)).toString('hex') : `<${type}>`)
   }

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { decodeEntry, encodeEntry, readHeader } from '../src/entry.js'
-import type { Store } from '../src/stores/store.js'
+import type { RefreshPath, Store } from '../src/stores/store.js'
 import { createClock, type TestClock } from './helpers/clock.js'
 import { uniqueNamespace } from './helpers/namespace.js'
 
@@ -100,6 +100,23 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         const newer = entryAt(clock.now(), 'newer')
         expect(await write(key('k'), newer)).toBe(true)
         expect(bytesOf(await store.get(key('k')))).toEqual(newer)
+      })
+
+      it('replaces an entry that cannot be right: created after the new one yet already expired at its creation', async () => {
+        const now = clock.now()
+        const impossible = encodeEntry({ value: 'from the future', createdAt: now + 86_400_000, freshUntil: now - 2000, expiresAt: now - 1000 })
+        expect(await write(key('k'), impossible, now + 86_400_000)).toBe(true)
+        const entry = entryAt(now, 'now')
+        expect(await write(key('k'), entry, now)).toBe(true)
+        expect(bytesOf(await store.get(key('k')))).toEqual(entry)
+      })
+
+      it('keeps an entry created after the new one while it has not expired (a clock ahead of ours)', async () => {
+        const now = clock.now()
+        const ahead = entryAt(now + 5000, 'ahead')
+        expect(await write(key('k'), ahead, now + 5000)).toBe(true)
+        expect(await write(key('k'), entryAt(now, 'now'), now)).toBe(false) // still valid at `now`: the newer one wins
+        expect(bytesOf(await store.get(key('k')))).toEqual(ahead)
       })
 
       it('overwrites data that is not an entry of this format', async () => {
@@ -216,6 +233,34 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       it('goes to exactly one of 50 concurrent callers', async () => {
         const results = await Promise.all(Array.from({ length: 50 }, (_, i) => lock(`caller-${i}`)))
         expect(results.filter(Boolean)).toHaveLength(1)
+      })
+    })
+
+    describe('refresh claims', () => {
+      const claim = (token: string, via: RefreshPath, lockKey = key('lock')) => store.claimRefresh(lockKey, { token, via, ttlMs: 120_000 })
+
+      it('lets the first path run a token, refuses the other, and lets the first claim it again', async () => {
+        expect(await claim('a', 'in-process')).toBe(true)
+        expect(await claim('a', 'queue')).toBe(false) // the late queued job
+        expect(await claim('a', 'in-process')).toBe(true)
+        expect(await claim('b', 'queue')).toBe(true) // a later dispatch
+        expect(await claim('b', 'queue')).toBe(true) // its job delivered again (a stalled job rerun)
+        expect(await claim('b', 'in-process')).toBe(false)
+        expect(await claim('a', 'queue', key('other-lock'))).toBe(true) // independent per lock key
+      })
+
+      it('handles tokens containing colons', async () => {
+        expect(await claim('host:1:abc', 'queue')).toBe(true)
+        expect(await claim('1:abc', 'in-process')).toBe(true) // another token
+        expect(await claim('1:abc', 'queue')).toBe(false)
+      })
+
+      it('goes to exactly one path of 50 concurrent claims of one token', async () => {
+        const vias: RefreshPath[] = Array.from({ length: 50 }, (_, i) => (i % 2 ? 'queue' : 'in-process'))
+        const results = await Promise.all(vias.map((via) => claim('t', via)))
+        const winners = new Set(vias.filter((_, i) => results[i]))
+        expect(winners.size).toBe(1)
+        expect(results.filter(Boolean)).toHaveLength(25) // every claim of the winning path, none of the other
       })
     })
   })

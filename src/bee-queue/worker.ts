@@ -96,7 +96,7 @@ function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLim
     }
     try {
       await options.jobsReady
-      await cache.runRefresh(request)
+      await cache.runRefresh({ ...request, via: 'queue' }) // skipped when the dispatcher's in-process fallback claimed it
     } catch (error) {
       const thrown = typeof error === 'object' && error !== null ? error : new Error(String(error))
       reported.add(thrown)

@@ -7,10 +7,11 @@
  */
 import { Redis, type RedisOptions } from 'ioredis'
 import { DEFAULT_COMMAND_TIMEOUT_MS, reconnectDelayMs } from '../defaults.js'
-import { CachebackError, messageOf } from '../errors.js'
-import type { LockHold, LockRequest, LockResult, Store, StoreSetOptions } from '../stores/store.js'
+import { CachebackError } from '../errors.js'
+import type { LockHold, LockRequest, LockResult, RefreshClaim, Store, StoreSetOptions } from '../stores/store.js'
+import { type FailedCall, nullOnWrongType, timeoutError, wrapError } from './redis-errors.js'
 import { RedisScript, type RedisClient } from './redis-script.js'
-import { ACQUIRE_LOCK_LUA, EXPIRE_ENTRY_LUA, MARK_LOCK_FAILED_LUA, RELEASE_LOCK_LUA, SET_ENTRY_LUA } from './scripts.js'
+import { ACQUIRE_LOCK_LUA, CLAIM_REFRESH_LUA, EXPIRE_ENTRY_LUA, MARK_LOCK_FAILED_LUA, RELEASE_LOCK_LUA, SET_ENTRY_LUA } from './scripts.js'
 
 export type { RedisClient } from './redis-script.js'
 
@@ -42,6 +43,7 @@ const expireEntry = new RedisScript(EXPIRE_ENTRY_LUA)
 const acquireLock = new RedisScript(ACQUIRE_LOCK_LUA)
 const releaseLock = new RedisScript(RELEASE_LOCK_LUA)
 const markLockFailed = new RedisScript(MARK_LOCK_FAILED_LUA)
+const claimRefresh = new RedisScript(CLAIM_REFRESH_LUA)
 
 /**
  * A {@link Store} on Redis (standalone or Cluster). `getMany` is one `MGET`
@@ -62,6 +64,8 @@ export class RedisStore implements Store {
   readonly commandTimeoutMs: number
   private readonly ownsClient: boolean
   private connecting: Promise<void> | undefined
+  /** Why the store's own client is not connected (its last connection error, cleared when ready). */
+  private connectionError: unknown
 
   constructor(options: RedisStoreOptions) {
     const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
@@ -70,7 +74,15 @@ export class RedisStore implements Store {
     }
     this.commandTimeoutMs = timeoutMs
     this.ownsClient = !isClient(options.redis)
-    this.client = isClient(options.redis) ? options.redis : createClient(options.redis, timeoutMs)
+    if (isClient(options.redis)) {
+      this.client = options.redis
+    } else {
+      this.client = createClient(options.redis, timeoutMs)
+      // Connection failures surface as rejected store calls (E_STORE_UNAVAILABLE) that say why;
+      // listening also keeps ioredis from printing every reconnect error.
+      this.client.on('error', (error: unknown) => (this.connectionError = error))
+      this.client.on('ready', () => (this.connectionError = undefined))
+    }
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -114,6 +126,12 @@ export class RedisStore implements Store {
     await this.call('UNLOCK', lockKey, (client) => releaseLock.run(client, [lockKey], args))
   }
 
+  async claimRefresh(lockKey: string, claim: RefreshClaim): Promise<boolean> {
+    const claimKey = `${lockKey}:claim`
+    const args = [claim.token, claim.via, wholeMs(claim.ttlMs, 'ttlMs', claimKey)]
+    return (await this.call('CLAIM', claimKey, (client) => claimRefresh.run(client, [claimKey], args))) === 1
+  }
+
   /**
    * Closes the client when the store created it (QUIT, then disconnect) and
    * resolves once it has ended, or after `commandTimeoutMs`. A given client
@@ -143,13 +161,14 @@ export class RedisStore implements Store {
     const client = this.client
     const status = client.status
     let pending: Promise<T>
+    const failed = (): FailedCall => ({ op, keys, timeoutMs: this.commandTimeoutMs, connectionError: this.connectionError })
     try {
       pending = status === 'connecting' || status === 'connect' ? this.whenConnected().then(() => run(client)) : run(client)
     } catch (error) {
-      return Promise.reject(wrapError(error, op, keys, this.commandTimeoutMs))
+      return Promise.reject(wrapError(error, failed()))
     }
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(timeoutError(op, keys, this.commandTimeoutMs)), this.commandTimeoutMs)
+      const timer = setTimeout(() => reject(timeoutError(failed())), this.commandTimeoutMs)
       pending.then(
         (value) => {
           clearTimeout(timer)
@@ -157,7 +176,7 @@ export class RedisStore implements Store {
         },
         (error: unknown) => {
           clearTimeout(timer)
-          reject(wrapError(error, op, keys, this.commandTimeoutMs))
+          reject(wrapError(error, failed()))
         },
       )
     })
@@ -195,20 +214,7 @@ function createClient(redis: RedisOptions | string, commandTimeoutMs: number): R
   const client = typeof redis === 'string'
     ? new Redis(redis, { retryStrategy, ...required })
     : new Redis({ retryStrategy, ...redis, ...required })
-  // Connection failures surface as rejected store calls (E_STORE_UNAVAILABLE);
-  // without a listener ioredis would also print every reconnect error.
-  client.on('error', () => {})
   return client
-}
-
-/** Reads a key of another type as absent, as `MGET` does, so one such key does not fail a Cluster batch. */
-function nullOnWrongType(error: unknown): null {
-  if (isWrongType(error)) return null
-  throw error
-}
-
-function isWrongType(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('WRONGTYPE')
 }
 
 /** Redis `PX` wants a positive whole number of ms. */
@@ -217,28 +223,4 @@ function wholeMs(ms: number, option: string, key: string): number {
     throw new CachebackError('E_INVALID_OPTION', `RedisStore: "${option}" for "${key}" must be a positive finite number of ms, got ${String(ms)}`, { key })
   }
   return Math.ceil(ms)
-}
-
-/** `"key"`, or `"first" (and N more keys)` for a multi-key call. */
-function subjectOf(keys: string | readonly string[]): string {
-  return typeof keys === 'string' ? `"${keys}"` : `"${keys[0]}" (and ${keys.length - 1} more keys)`
-}
-
-function firstKey(keys: string | readonly string[]): string {
-  return typeof keys === 'string' ? keys : keys[0]
-}
-
-function timeoutError(op: string, keys: string | readonly string[], timeoutMs: number, cause?: unknown): CachebackError {
-  return new CachebackError('E_STORE_TIMEOUT', `Redis ${op} of ${subjectOf(keys)} took longer than ${timeoutMs} ms`, { key: firstKey(keys), cause })
-}
-
-function wrapError(error: unknown, op: string, keys: string | readonly string[], timeoutMs: number): CachebackError {
-  if (error instanceof CachebackError) return error
-  const key = firstKey(keys)
-  if (isWrongType(error)) {
-    // Not an outage: something other than a string sits at one of our keys. Reads treat it as a miss; writes overwrite it.
-    return new CachebackError('E_CORRUPT_ENTRY', `Stored data at ${subjectOf(keys)} is not a cacheback entry: the key holds another Redis type than a string (WRONGTYPE); treating it as a miss`, { key, cause: error })
-  }
-  if (error instanceof Error && error.message === 'Command timed out') return timeoutError(op, keys, timeoutMs, error)
-  return new CachebackError('E_STORE_UNAVAILABLE', `Redis ${op} of ${subjectOf(keys)} failed: ${messageOf(error)}`, { key, cause: error })
 }

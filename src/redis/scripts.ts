@@ -13,6 +13,7 @@ const MAGIC_AT = ENTRY_LAYOUT.magicOffset + 1
 const VERSION_AT = ENTRY_LAYOUT.versionOffset + 1
 const CREATED_AT = ENTRY_LAYOUT.createdAtOffset + 1
 const FRESH_UNTIL_AT = ENTRY_LAYOUT.freshUntilOffset + 1
+const EXPIRES_AT = ENTRY_LAYOUT.expiresAtOffset + 1
 /** Lua test: `current` holds an entry of this format. */
 const IS_ENTRY = `#current >= ${HEADER} and string.byte(current, ${MAGIC_AT}) == ${ENTRY_LAYOUT.magic} and string.byte(current, ${VERSION_AT}) == ${ENTRY_LAYOUT.version}`
 
@@ -23,7 +24,9 @@ export const SET_ENTRY_LUA = `-- KEYS[1]  entry key
 -- ARGV[1]  encoded entry (binary)
 -- ARGV[2]  createdAt of the new entry, ms epoch
 -- ARGV[3]  PX safety-net ttl, whole ms
--- Returns 1 when written, 0 when the stored entry has a newer createdAt.
+-- Returns 1 when written, 0 when the stored entry has a newer createdAt and
+-- has not expired at ARGV[2] (an expired one, which reads treat as gone, never
+-- blocks a write, even when its header says it was created later).
 -- Data not in the entry format (wrong magic, version or length, or a key of
 -- another Redis type, which GET would refuse with WRONGTYPE) is overwritten.
 local current = false
@@ -32,7 +35,8 @@ if redis.call('TYPE', KEYS[1]).ok == 'string' then
 end
 if current and ${IS_ENTRY} then
   local storedCreatedAt = struct.unpack('>d', current, ${CREATED_AT})
-  if storedCreatedAt > tonumber(ARGV[2]) then
+  local storedExpiresAt = struct.unpack('>d', current, ${EXPIRES_AT})
+  if storedCreatedAt > tonumber(ARGV[2]) and storedExpiresAt > tonumber(ARGV[2]) then
     return 0
   end
 end
@@ -145,4 +149,32 @@ if current then
   end
 end
 return 0
+`
+
+/**
+ * Claims a dispatched refresh for one path (a queue's worker, or the
+ * dispatcher's in-process fallback).
+ */
+export const CLAIM_REFRESH_LUA = `-- KEYS[1]  claim key ("<lock key>:claim")
+-- ARGV[1]  token of the dispatched refresh (its lock's token)
+-- ARGV[2]  path claiming it: 'queue' or 'in-process'
+-- ARGV[3]  PX safety-net ttl, whole ms
+-- The value is "<path>:<token>". Returns 1 when ARGV[2] may run the refresh:
+-- no claim for this token yet (taken now, replacing another token's claim)
+-- or this path's own; 0 when the other path claimed this token first.
+local current = false
+if redis.call('TYPE', KEYS[1]).ok == 'string' then
+  current = redis.call('GET', KEYS[1])
+end
+if current then
+  local via, token = string.match(current, '^([^:]*):(.*)$')
+  if token == ARGV[1] then
+    if via == ARGV[2] then
+      return 1
+    end
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[1], 'PX', ARGV[3])
+return 1
 `

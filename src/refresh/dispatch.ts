@@ -55,12 +55,13 @@ async function handOver(core: CacheCore, job: AnyJob, request: RefreshRequest): 
   } catch (error) {
     if (isCachebackError(error, 'E_PAYLOAD_TOO_LARGE') || isCachebackError(error, 'E_INVALID_PAYLOAD')) {
       // Refused for these arguments, not a passing outage: a failed refresh (stale-if-error, retried after refreshTimeout).
-      core.emit(refreshFailedEvent(error, job, request.key))
       await core.store.markLockFailed(lockKeyOf(request.key), request.token).catch((storeError) => core.emit(storeErrorEvent(storeError, job, request.key)))
+      core.emit(refreshFailedEvent(error, job, request.key))
       return 'failed'
     }
     core.emit(storeErrorEvent(error, job, request.key))
-    return refreshHere(core, job, request)
+    // A slow queue may still take the job after we stopped waiting: the worker and this fallback claim the token, one runs.
+    return refreshHere(core, job, { ...request, via: 'in-process' })
   }
 }
 

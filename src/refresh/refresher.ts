@@ -4,6 +4,8 @@
  * `refreshTimeout` across the cluster.
  */
 
+import type { RefreshPath } from '../stores/store.js'
+
 /** One refresh to run: which job, which entry, with which arguments. */
 export interface RefreshRequest {
   /** Job name, as registered. */
@@ -18,6 +20,14 @@ export interface RefreshRequest {
   queue?: string
   /** How long the refresh may take before it is given up, ms (its `refreshTimeout`). */
   timeoutMs?: number
+  /**
+   * Set when two paths may run this refresh (a queued job that lands late,
+   * and the in-process fallback of a dispatch that gave up waiting for the
+   * queue): the refresh first claims its token for this path
+   * (`Store.claimRefresh`) and is skipped when the other path has it.
+   * Undefined: no claim (the only path).
+   */
+  via?: RefreshPath
 }
 
 /** What a refresher needs from the cache that owns it. */

@@ -10,6 +10,8 @@ import { refreshFailedEvent, refreshSucceededEvent, storeErrorEvent } from '../e
 import type { AnyJob } from '../job.js'
 import { lockKeyOf } from '../keys.js'
 import { fetchShared } from '../fetch.js'
+import type { RefreshPath } from '../stores/store.js'
+import { lockSafetyNetMs } from './dispatch.js'
 import type { RefreshRequest } from './refresher.js'
 
 export async function runRefresh(core: CacheCore, request: RefreshRequest): Promise<void> {
@@ -21,14 +23,33 @@ export async function runRefresh(core: CacheCore, request: RefreshRequest): Prom
     if (key !== request.key) {
       throw new CachebackError('E_INVALID_PAYLOAD', `Refresh of "${job.name}": its arguments give key ${key}, not the requested ${request.key} (namespace or job version mismatch?)`, { job: job.name, key: request.key })
     }
+    if (request.via && !(await claimed(core, job, request))) return // the other path runs this refresh (no event: it reports)
     // A refresh does not join a fetch of this key older than refreshTimeout: that one is stuck.
     await fetchShared(core, { job, key, args: request.args }, { strictWrite: true, joinWithinMs: job.refreshTimeout(...request.args) * 1000 })
     await handOverLock(core, job, request, startedAt)
     core.emit(refreshSucceededEvent(job, request.key, core.now() - startedAt))
   } catch (error) {
-    core.emit(refreshFailedEvent(error, job ?? request.job, request.key, core.now() - startedAt))
+    const failedAfterMs = core.now() - startedAt
+    // The lock remembers the failure before it is reported, so a read after the event sees `refresh: 'failed'`.
     await core.store.markLockFailed(lockKeyOf(request.key), request.token).catch((storeError) => core.emit(storeErrorEvent(storeError, job ?? request.job, request.key)))
+    core.emit(refreshFailedEvent(error, job ?? request.job, request.key, failedAfterMs))
     throw error
+  }
+}
+
+/**
+ * Whether this path may run the refresh: it claims the lock's token (see
+ * `Store.claimRefresh`). A store that cannot answer lets it run (fail open:
+ * a refresh run twice rather than none).
+ */
+async function claimed(core: CacheCore, job: AnyJob, request: RefreshRequest): Promise<boolean> {
+  const via: RefreshPath = request.via ?? 'in-process'
+  const ttlMs = lockSafetyNetMs(job.refreshTimeout(...request.args) * 1000)
+  try {
+    return await core.store.claimRefresh(lockKeyOf(request.key), { token: request.token, via, ttlMs })
+  } catch (error) {
+    core.emit(storeErrorEvent(error, job, request.key))
+    return true
   }
 }
 

@@ -8,7 +8,7 @@ import { LRUCache } from 'lru-cache'
 import { DEFAULT_MAX_ENTRIES } from '../defaults.js'
 import { readHeader, withFreshUntil } from '../entry.js'
 import { CachebackError } from '../errors.js'
-import type { LockHold, LockRequest, LockResult, Store, StoreSetOptions } from './store.js'
+import type { LockHold, LockRequest, LockResult, RefreshClaim, Store, StoreSetOptions } from './store.js'
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -48,12 +48,15 @@ export class MemoryStore implements Store {
   readonly name = 'memory'
   private readonly entries: LRUCache<string, Buffer>
   private readonly locks = new Map<string, HeldLock>()
+  /** Refresh claims by lock key: `<path>:<token>`, dropped after their real-time ttl. */
+  private readonly claims: LRUCache<string, string>
   private readonly maxEntries: number
   private readonly maxBytes: number | undefined
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxEntries = checkBound(options.maxEntries ?? DEFAULT_MAX_ENTRIES, 'maxEntries')
     this.maxBytes = options.maxBytes === undefined ? undefined : checkBound(options.maxBytes, 'maxBytes')
+    this.claims = new LRUCache<string, string>({ max: this.maxEntries, ttl: 1 })
     this.entries = new LRUCache<string, Buffer>({
       max: this.maxEntries,
       ...(this.maxBytes === undefined ? {} : { maxSize: this.maxBytes, sizeCalculation: sizeOf }),
@@ -83,7 +86,8 @@ export class MemoryStore implements Store {
     if (this.maxBytes !== undefined && sizeOf(data, key) > this.maxBytes) return false
     const current = this.entries.peek(key)
     const header = current && readHeader(current)
-    if (header && header.createdAt > options.createdAt) return false
+    // A newer entry wins unless it has expired (reads treat it as gone), whatever its createdAt says.
+    if (header && header.createdAt > options.createdAt && header.expiresAt > options.createdAt) return false
     this.entries.set(key, Buffer.from(data), { ttl })
     return true
   }
@@ -124,10 +128,19 @@ export class MemoryStore implements Store {
     else this.locks.delete(lockKey)
   }
 
-  /** Drops every entry and lock. */
+  async claimRefresh(lockKey: string, claim: RefreshClaim): Promise<boolean> {
+    const current = this.claims.get(lockKey)
+    const wanted = `${claim.via}:${claim.token}`
+    if (current !== undefined && current !== wanted && current.slice(current.indexOf(':') + 1) === claim.token) return false
+    if (current !== wanted) this.claims.set(lockKey, wanted, { ttl: wholeMs(claim.ttlMs, lockKey) })
+    return true
+  }
+
+  /** Drops every entry, lock and claim. */
   clear(): void {
     this.entries.clear()
     this.locks.clear()
+    this.claims.clear()
   }
 
   /** Nothing to close: the store opened no connection. Entries stay readable. */

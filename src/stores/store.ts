@@ -13,7 +13,9 @@ export interface StoreSetOptions {
   ttlMs: number
   /**
    * Compare-and-set: the write is refused when the stored entry has a newer
-   * `createdAt` than this one. Entries not in our format are overwritten.
+   * `createdAt` than this one and has not expired at this `createdAt` (an
+   * expired entry reads as gone, so it never blocks a write, whatever its
+   * header says). Entries not in our format are overwritten.
    */
   createdAt: number
 }
@@ -37,6 +39,19 @@ export type LockResult = 'acquired' | 'held' | 'failed'
 export interface LockHold {
   /** New logical expiry, ms on the cache's clock. */
   until: number
+  /** Real-time safety net for cleanup (Redis `PX`), ms. */
+  ttlMs: number
+}
+
+/** Which path runs a dispatched refresh: a queue's worker, or the dispatcher itself when the queue was too slow. */
+export type RefreshPath = 'queue' | 'in-process'
+
+/** A claim on a dispatched refresh (see `Store.claimRefresh`). */
+export interface RefreshClaim {
+  /** Token of the refresh lock its dispatch took. */
+  token: string
+  /** The path that wants to run it. */
+  via: RefreshPath
   /** Real-time safety net for cleanup (Redis `PX`), ms. */
   ttlMs: number
 }
@@ -75,6 +90,15 @@ export interface Store {
    * just before the write do not dispatch a second refresh.
    */
   releaseLock(lockKey: string, token: string | undefined, hold?: LockHold): Promise<void>
+  /**
+   * Claims the refresh dispatched with `claim.token` for one path, so that a
+   * queued job landing after the dispatcher gave up waiting and ran the
+   * refresh in-process does not run it again (nor the reverse). True when
+   * `claim.via` may run it: no path claimed that token yet, or this same path
+   * did (a job delivered again, a stalled job rerun). False when the other
+   * path claimed it first. Atomic across every process sharing the store.
+   */
+  claimRefresh(lockKey: string, claim: RefreshClaim): Promise<boolean>
   /** Closes the connections this store opened (never a client it was given). */
   close(): Promise<void>
 }

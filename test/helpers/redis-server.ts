@@ -48,25 +48,27 @@ export interface RedisServerOptions {
   port?: number
   /** Runs a one-node Redis Cluster owning every slot (for ioredis `Cluster`). @default false */
   cluster?: boolean
+  /** Requires this password (`--requirepass`). @default none */
+  password?: string
 }
 
 /** Starts a `redis-server` on `options.port` or a free port, resolving once it answers PING. */
 export function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
-  return startServer(options.port, options.cluster ? 'single' : 'standalone')
+  return startServer(options.port, options.cluster ? 'single' : 'standalone', options.password === undefined ? [] : ['--requirepass', options.password])
 }
 
-async function startServer(fixedPort: number | undefined, mode: ServerMode): Promise<RedisServerHandle> {
+async function startServer(fixedPort: number | undefined, mode: ServerMode, extraArgs: string[] = []): Promise<RedisServerHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'cacheback-redis-'))
   const pickPort = (): Promise<number> => (mode === 'standalone' ? freePort() : freeClusterPort())
   let port = fixedPort ?? (await pickPort())
-  let child = await spawnReady(port, dir, mode).catch(async (error: Error) => {
+  let child = await spawnReady(port, dir, mode, extraArgs).catch(async (error: Error) => {
     // Another process may have taken the free port between probe and bind.
     if (fixedPort !== undefined || !/in use/i.test(error.message)) {
       rmSync(dir, { recursive: true, force: true })
       throw error
     }
     port = await pickPort()
-    return spawnReady(port, dir, mode)
+    return spawnReady(port, dir, mode, extraArgs)
   })
   const handle: RedisServerHandle = {
     host: HOST,
@@ -79,7 +81,7 @@ async function startServer(fixedPort: number | undefined, mode: ServerMode): Pro
     kill: () => terminate(child, 'SIGKILL'),
     restart: async () => {
       await terminate(child, 'SIGTERM')
-      child = await spawnReady(port, dir, mode)
+      child = await spawnReady(port, dir, mode, extraArgs)
     },
   }
   return handle
@@ -158,9 +160,9 @@ function isFree(port: number): Promise<boolean> {
   })
 }
 
-async function spawnReady(port: number, dir: string, mode: ServerMode): Promise<ChildProcess> {
+async function spawnReady(port: number, dir: string, mode: ServerMode, extraArgs: string[]): Promise<ChildProcess> {
   mkdirSync(dir, { recursive: true })
-  const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir]
+  const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs]
   if (mode !== 'standalone') args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-announce-ip', HOST)
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
   running.add(child)
@@ -190,7 +192,8 @@ async function waitForPong(port: number, mode: ServerMode): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS
   let slotsAssigned = false
   while (Date.now() < deadline) {
-    if ((await inlineCommand(port, 'PING')).startsWith('+PONG')) {
+    const pong = await inlineCommand(port, 'PING')
+    if (pong.startsWith('+PONG') || pong.startsWith('-NOAUTH')) {
       if (mode !== 'single') return
       if (!slotsAssigned) {
         const info = await inlineCommand(port, 'CLUSTER INFO')

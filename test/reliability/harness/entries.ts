@@ -10,7 +10,7 @@ import { decodeEntry } from '../../../src/entry.js'
 export interface NamespaceContents {
   /** Entry keys, each decoded without error. */
   entries: { key: string; createdAt: number; freshUntil: number; value: unknown }[]
-  /** Refresh lock keys (`<entry key>:refresh`). */
+  /** Refresh lock keys (`<entry key>:refresh`) and refresh claims (`<entry key>:refresh:claim`). */
   locks: string[]
   /** Keys that are neither a decodable entry nor a lock, with the reason. */
   corrupt: { key: string; reason: string }[]
@@ -29,7 +29,7 @@ export async function readNamespace(redisUrl: string, namespace: string): Promis
     } while (cursor !== '0')
     const contents: NamespaceContents = { entries: [], locks: [], corrupt: [] }
     for (const key of keys.sort()) {
-      if (key.endsWith(':refresh')) {
+      if (key.endsWith(':refresh') || key.endsWith(':refresh:claim')) {
         contents.locks.push(key)
         continue
       }

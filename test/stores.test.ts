@@ -1,18 +1,22 @@
 import { Cluster, Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest'
 import { encodeEntry } from '../src/entry.js'
 import { isCachebackError } from '../src/errors.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { RedisStore } from '../src/redis/redis-store.js'
 import { uniqueNamespace } from './helpers/namespace.js'
 import { startRedisServer, type RedisServerHandle } from './helpers/redis-server.js'
-import { describeStoreConformance } from './store-conformance.js'
+import { type StoreUnderTest, storeConformance } from '../src/testing/index.js'
 
 const redisUrl = inject('redisUrl')
 const NOW = 1_700_000_000_000
 
 const entryAt = (createdAt: number, value: unknown = 'v'): Buffer =>
   encodeEntry({ value, createdAt, freshUntil: createdAt + 1000, expiresAt: createdAt + 10_000 })
+
+/** The conformance suite on vitest, for one driver setup. */
+const describeStoreConformance = (name: string, makeStore: () => Promise<StoreUnderTest>): void =>
+  storeConformance({ name, makeStore, describe, it, beforeEach, afterEach })
 
 describeStoreConformance('MemoryStore', async () => ({ store: new MemoryStore(), cleanup: async () => {} }))
 

@@ -5,13 +5,36 @@
  * user-supplied ioredis client gets no extra commands defined on it.
  */
 import { createHash } from 'node:crypto'
-import type { Cluster, Redis } from 'ioredis'
-
-/** A standalone or cluster ioredis client. */
-export type RedisClient = Redis | Cluster
 
 /** An argument of a script call. */
 export type ScriptArg = string | Buffer | number
+
+/** An event listener of a client. */
+type Listener = (...args: any[]) => void
+
+/**
+ * A standalone or Cluster ioredis client (ioredis 5 or 6), typed by the
+ * methods the store calls rather than by ioredis's classes, so a client of
+ * another ioredis major than the one this package was built against is
+ * accepted as long as it has them.
+ */
+export interface RedisClient {
+  /** Connection state: `wait`, `connecting`, `connect`, `ready`, `close`, `reconnecting`, `end`. */
+  readonly status: string
+  /** True for a Cluster client. */
+  readonly isCluster: boolean
+  getBuffer(key: string): Promise<Buffer | null>
+  mgetBuffer(...keys: string[]): Promise<(Buffer | null)[]>
+  del(...keys: string[]): Promise<number>
+  evalsha(sha1: string, numkeys: number, ...args: ScriptArg[]): Promise<unknown>
+  eval(script: string, numkeys: number, ...args: ScriptArg[]): Promise<unknown>
+  quit(): Promise<unknown>
+  disconnect(): void
+  sendCommand(...args: any[]): unknown
+  on(event: string, listener: Listener): this
+  once(event: string, listener: Listener): this
+  off(event: string, listener: Listener): this
+}
 
 /** One Lua script with its SHA1. */
 export class RedisScript {

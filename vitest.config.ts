@@ -1,9 +1,17 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+
+const src = fileURLToPath(new URL('./src/', import.meta.url))
 
 export default defineConfig({
   resolve: {
-    // graphql 16 ships ESM and CJS; make every import resolve to one copy.
-    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+    alias: [
+      // graphql 16 ships ESM and CJS; make every import resolve to one copy.
+      { find: /^graphql$/, replacement: 'graphql/index.js' },
+      // The package's own name (as the example and bench import it) resolves to src/, like tsconfig.json's paths for tsx.
+      { find: /^graphql-cacheback$/, replacement: `${src}index.ts` },
+      { find: /^graphql-cacheback\/(.+)$/, replacement: `${src}$1/index.ts` },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * Size limits of the source, checked in `npm test`: no file over 300 lines,
  * no function over 60 lines, none with more than 4 positional parameters
@@ -6,7 +5,7 @@
  * directories (default: src) with the TypeScript parser and prints each
  * offender as `path:line: what`; exits 1 when there is one.
  *
- *   node scripts/check-size.mjs [dir ...]
+ *   tsx scripts/check-size.ts [dir ...]
  *
  * A function's length runs from its first token (after its doc comment) to
  * its closing brace, nested functions included; a rest parameter counts as
@@ -21,16 +20,23 @@ export const MAX_FILE_LINES = 300
 export const MAX_FUNCTION_LINES = 60
 export const MAX_POSITIONAL_PARAMETERS = 4
 
+/** One breach of a limit. */
+export interface Offence {
+  /** 1-based line where the file or function starts. */
+  line: number
+  message: string
+}
+
 /** Every .ts file under `dir` (declaration files excluded), sorted. */
-function tsFiles(dir) {
+function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
-    .map((entry) => join(entry.parentPath ?? entry.path, entry.name))
+    .map((entry) => join(entry.parentPath, entry.name))
     .sort()
 }
 
 /** A readable name of a function-like node: `name`, `Class.method`, `constructor`, or what it is assigned to. */
-function nameOf(node) {
+function nameOf(node: ts.SignatureDeclaration): string {
   const own = node.name && ts.isIdentifier(node.name) ? node.name.text : node.name?.getText()
   const owner = ts.isClassLike(node.parent) && node.parent.name ? `${node.parent.name.text}.` : ''
   if (ts.isConstructorDeclaration(node)) return `${owner}constructor`
@@ -42,19 +48,19 @@ function nameOf(node) {
 }
 
 /** The offences of one source file, as `{ line, message }`. */
-export function checkSource(fileName, text) {
+export function checkSource(fileName: string, text: string): Offence[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true)
-  const lineOf = (position) => source.getLineAndCharacterOfPosition(position).line + 1
-  const offences = []
+  const lineOf = (position: number): number => source.getLineAndCharacterOfPosition(position).line + 1
+  const offences: Offence[] = []
   const lines = text.endsWith('\n') ? text.split('\n').length - 1 : text.split('\n').length
   if (lines > MAX_FILE_LINES) offences.push({ line: 1, message: `file has ${lines} lines (max ${MAX_FILE_LINES})` })
-  const visit = (node) => {
+  const visit = (node: ts.Node): void => {
     if (ts.isFunctionLike(node)) {
       const positional = node.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === 'this')).length
       if (positional > MAX_POSITIONAL_PARAMETERS) {
         offences.push({ line: lineOf(node.getStart()), message: `${nameOf(node)} takes ${positional} positional parameters (max ${MAX_POSITIONAL_PARAMETERS}; use an options object)` })
       }
-      if (node.body) {
+      if ('body' in node && node.body) {
         const length = lineOf(node.end) - lineOf(node.getStart()) + 1
         if (length > MAX_FUNCTION_LINES) offences.push({ line: lineOf(node.getStart()), message: `${nameOf(node)} is ${length} lines long (max ${MAX_FUNCTION_LINES})` })
       }
@@ -65,7 +71,7 @@ export function checkSource(fileName, text) {
   return offences
 }
 
-function main(dirs) {
+function main(dirs: string[]): void {
   let count = 0
   for (const file of dirs.flatMap(tsFiles)) {
     for (const { line, message } of checkSource(file, readFileSync(file, 'utf8'))) {

@@ -13,7 +13,9 @@ interface ResultWithExtensions {
 
 /** What the plugin reads of Apollo's `willSendResponse` request context. */
 export interface ApolloResponseContext {
+  /** The operation's context (it identifies the operation's reads). */
   contextValue: unknown
+  /** The response about to be sent. */
   response: { body: { kind: 'single'; singleResult: ResultWithExtensions } | { kind: 'incremental'; initialResult: ResultWithExtensions } }
 }
 
@@ -23,6 +25,7 @@ export interface ApolloResponseContext {
  * TypeScript project sees the latter; their classes do not mix).
  */
 export interface CachebackApolloPlugin {
+  /** Apollo's hook: the listener that writes `extensions.cacheback` in `willSendResponse`. */
   requestDidStart(): Promise<{ willSendResponse(requestContext: ApolloResponseContext): Promise<void> }>
 }
 

@@ -2,14 +2,15 @@
 
 /** node-redis 3 connection options, as bee-queue passes them to `redis.createClient` (the common ones typed, the rest passed through). */
 export interface BeeQueueRedisOptions {
-  /** @default '127.0.0.1' */
+  /** Host name. @default '127.0.0.1' */
   host?: string
-  /** @default 6379 */
+  /** Port. @default 6379 */
   port?: number
   /** `redis://[:password@]host:port[/db]`. */
   url?: string
   /** Database index. @default 0 */
   db?: number | string
+  /** `AUTH` password. */
   password?: string
   /** Any other node-redis 3 option (`tls`, `retry_strategy`, …). */
   [option: string]: unknown

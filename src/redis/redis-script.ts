@@ -23,14 +23,23 @@ export interface RedisClient {
   readonly status: string
   /** True for a Cluster client. */
   readonly isCluster: boolean
+  /** `GET`, as bytes. */
   getBuffer(key: string): Promise<Buffer | null>
+  /** `MGET`, as bytes (standalone only). */
   mgetBuffer(...keys: string[]): Promise<(Buffer | null)[]>
+  /** `DEL`. */
   del(...keys: string[]): Promise<number>
+  /** `EVALSHA` of a loaded script. */
   evalsha(sha1: string, numkeys: number, ...args: ScriptArg[]): Promise<unknown>
+  /** `EVAL` (loads the script). */
   eval(script: string, numkeys: number, ...args: ScriptArg[]): Promise<unknown>
+  /** `QUIT`. */
   quit(): Promise<unknown>
+  /** Closes the connection at once. */
   disconnect(): void
+  /** Present on every ioredis client: how the store tells a client from connection options. */
   sendCommand(...args: any[]): unknown
+  /** Connection events (`ready`, `error`, `close`, `end`). */
   on(event: string, listener: Listener): this
   once(event: string, listener: Listener): this
   off(event: string, listener: Listener): this

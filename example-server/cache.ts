@@ -3,10 +3,9 @@
  * without `REDIS_URL`, else a Redis store whose stale entries are refreshed
  * by bee-queue workers (`npm run example:worker`).
  */
-// In your project: import { ... } from 'graphql-cacheback'
-import { Cacheback, type CachebackEvent, type EventListener } from '../src/index.js'
-import { RedisStore } from '../src/redis/index.js'
-import { BeeQueueRefresher } from '../src/bee-queue/index.js'
+import { Cacheback, type CachebackEvent, type EventListener } from 'graphql-cacheback'
+import { RedisStore } from 'graphql-cacheback/redis'
+import { BeeQueueRefresher } from 'graphql-cacheback/bee-queue'
 import type { ExampleSettings } from './settings.js'
 
 /** Where the cache lives and who refreshes it. */

@@ -10,8 +10,7 @@
  */
 import { makeExecutableSchema } from '@graphql-tools/schema'
 import type { GraphQLSchema } from 'graphql'
-// In your project: import { cachebackTypeDefs } from 'graphql-cacheback'
-import { type RefreshContextFactory, cachebackTypeDefs } from '../src/graphql/index.js'
+import { type RefreshContextFactory, cachebackTypeDefs } from 'graphql-cacheback/graphql'
 import type { Lifetimes } from './settings.js'
 import type { UpstreamClient, UpstreamTweet, UpstreamUser } from './upstream.js'
 

@@ -6,9 +6,8 @@
  */
 import { ApolloServer } from '@apollo/server'
 import { startStandaloneServer } from '@apollo/server/standalone'
-// In your project: import { ... } from 'graphql-cacheback'
-import { cachebackDirective } from '../src/graphql/index.js'
-import { cachebackApolloPlugin } from '../src/apollo/index.js'
+import { cachebackDirective } from 'graphql-cacheback/graphql'
+import { cachebackApolloPlugin } from 'graphql-cacheback/apollo'
 import { type CacheMode, createExampleCache, logCacheEvent } from './cache.js'
 import { type ExampleContext, exampleSchema, refreshContext } from './schema.js'
 import { type ExampleSettings, readSettings } from './settings.js'

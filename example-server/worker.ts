@@ -9,7 +9,6 @@
  * the upstream the server started (`UPSTREAM_URL`, default
  * http://127.0.0.1:4001). The command logs one line per refresh.
  */
-// In your project: import { ... } from 'graphql-cacheback'
 import { createExampleCache } from './cache.js'
 import { exampleSchema, refreshContext } from './schema.js'
 import { readSettings } from './settings.js'

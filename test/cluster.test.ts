@@ -18,7 +18,7 @@ import { EventLog, deferred } from './helpers/events.js'
 import { createServer, createUpstream, refreshContext, run } from './helpers/graphql.js'
 import { uniqueNamespace } from './helpers/namespace.js'
 import { type RedisClusterHandle, startRedisCluster } from './helpers/redis-server.js'
-import { describeStoreConformance } from './store-conformance.js'
+import { storeConformance } from '../src/testing/index.js'
 
 let cluster: RedisClusterHandle
 let client: Cluster
@@ -43,15 +43,22 @@ it('runs three masters that split the 16384 slots', async () => {
   expect(slots.reduce((sum, [from, to]) => sum + to - from + 1, 0)).toBe(16384)
 })
 
-describeStoreConformance('RedisStore on a three-master Cluster', async () => {
-  const store = new RedisStore({ redis: client })
-  return {
-    store,
-    cleanup: async () => {
-      await store.close()
-      expect(client.status).toBe('ready') // a given client stays open
-    },
-  }
+storeConformance({
+  name: 'RedisStore on a three-master Cluster',
+  makeStore: () => {
+    const store = new RedisStore({ redis: client })
+    return {
+      store,
+      cleanup: async () => {
+        await store.close()
+        expect(client.status).toBe('ready') // a given client stays open
+      },
+    }
+  },
+  describe,
+  it,
+  beforeEach,
+  afterEach,
 })
 
 // ---- the engine on a Cluster store, refreshes through a standalone queue ----

@@ -68,7 +68,7 @@ describe.each(ENGINE_KINDS)('deep values on %s', (kind) => {
     const make = (cache: Cacheback) => cacheback(async (_user: string) => (++calls === 1 ? 'flat' : nested(10_000)), { name: 'deepLater', lifetime: 10, cache })
     const job = make(setup.process())
     const worker = await setup.startWorker([make])
-    const failed = worker ? once(worker.queue, 'failed') : setup.log.waitFor('refresh-failed', 1).then(() => setup.drain())
+    const failed = worker ? once(worker.queue as unknown as NodeJS.EventEmitter, 'failed') : setup.log.waitFor('refresh-failed', 1).then(() => setup.drain())
     await job('ann')
     setup.clock.advance(11)
     expect(await job.read('ann')).toMatchObject({ status: 'stale', value: 'flat', refresh: 'dispatched' })

@@ -1,18 +1,23 @@
 import { Cluster, Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
+import { Redis as Redis5 } from 'ioredis5'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest'
 import { encodeEntry } from '../src/entry.js'
 import { isCachebackError } from '../src/errors.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { RedisStore } from '../src/redis/redis-store.js'
 import { uniqueNamespace } from './helpers/namespace.js'
 import { startRedisServer, type RedisServerHandle } from './helpers/redis-server.js'
-import { describeStoreConformance } from './store-conformance.js'
+import { type StoreUnderTest, storeConformance } from '../src/testing/index.js'
 
 const redisUrl = inject('redisUrl')
 const NOW = 1_700_000_000_000
 
 const entryAt = (createdAt: number, value: unknown = 'v'): Buffer =>
   encodeEntry({ value, createdAt, freshUntil: createdAt + 1000, expiresAt: createdAt + 10_000 })
+
+/** The conformance suite on vitest, for one driver setup. */
+const describeStoreConformance = (name: string, makeStore: () => Promise<StoreUnderTest>): void =>
+  storeConformance({ name, makeStore, describe, it, beforeEach, afterEach })
 
 describeStoreConformance('MemoryStore', async () => ({ store: new MemoryStore(), cleanup: async () => {} }))
 
@@ -32,6 +37,34 @@ describeStoreConformance('RedisStore (given client)', async () => {
       await client.quit()
     },
   }
+})
+
+// An ioredis 5 client (installed as `ioredis5`): accepted by the types and the runtime alike.
+describeStoreConformance('RedisStore (given ioredis 5 client)', async () => {
+  const client = new Redis5(redisUrl)
+  const store = new RedisStore({ redis: client })
+  return {
+    store,
+    cleanup: async () => {
+      await store.close()
+      expect(client.status).toBe('ready')
+      await client.quit()
+    },
+  }
+})
+
+describe('RedisStore options', () => {
+  it('refuses a missing redis option with E_INVALID_OPTION instead of connecting to localhost', () => {
+    const missing = [undefined, null, '', 6379]
+    for (const redis of missing) {
+      expect(() => new RedisStore({ redis } as never), String(redis)).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTION', message: expect.stringMatching(/^RedisStore: option "redis" is required/) }))
+    }
+    expect(() => new (RedisStore as new () => RedisStore)()).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTION', message: expect.stringContaining('RedisStore') }))
+  })
+
+  it('refuses a non-positive commandTimeoutMs', () => {
+    expect(() => new RedisStore({ redis: redisUrl, commandTimeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTION', message: expect.stringContaining('commandTimeoutMs') }))
+  })
 })
 
 let clusterServer: Promise<RedisServerHandle> | undefined

@@ -4,9 +4,9 @@
  * `PREFIX`, and `COMMAND_TIMEOUT_MS`, RedisStore's bound, its default when
  * unset).
  */
-import { Cacheback, type CachebackEvent } from '../../src/index.js'
-import { RedisStore } from '../../src/redis/index.js'
-import { BeeQueueRefresher } from '../../src/bee-queue/index.js'
+import { Cacheback, type CachebackEvent } from 'graphql-cacheback'
+import { RedisStore } from 'graphql-cacheback/redis'
+import { BeeQueueRefresher } from 'graphql-cacheback/bee-queue'
 import { env } from './child.js'
 
 /** The cache, reporting to `onEvent`. */

@@ -10,7 +10,7 @@
  * `COMMAND_TIMEOUT_MS` (optional).
  */
 import { makeExecutableSchema } from '@graphql-tools/schema'
-import { cachebackTypeDefs } from '../../src/graphql/index.js'
+import { cachebackTypeDefs } from 'graphql-cacheback/graphql'
 import { env } from './child.js'
 import { stormResolvers, stormTypeDefs } from './schemas.js'
 import { eventName, stormCache } from './storm-cache.js'

@@ -10,11 +10,11 @@
 import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import Queue from 'bee-queue'
-import { Cacheback, cacheback } from '../../src/index.js'
-import { RedisStore } from '../../src/redis/index.js'
-import { BeeQueueRefresher, createRefreshWorker } from '../../src/bee-queue/index.js'
+import { Cacheback, cacheback } from 'graphql-cacheback'
+import { RedisStore } from 'graphql-cacheback/redis'
+import { BeeQueueRefresher, createRefreshWorker } from 'graphql-cacheback/bee-queue'
 import { jobIdOf } from '../../src/keys.js'
-import { queueSettings } from '../../src/bee-queue/refresher.js'
+import { queueSettings } from '../../src/bee-queue/queue.js'
 import { encodePayload } from '../../src/bee-queue/payload.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_WORKER_CONCURRENCY } from '../../src/defaults.js'
 import type { Scenario, ScenarioContext, ScenarioReport } from '../scenario.js'
@@ -193,7 +193,7 @@ function report(context: ScenarioContext, results: Record<string, RoundResult[]>
       `\`jobs/s\`: from the first read (raw: \`save\`) to the worker's \`succeeded\` event of the last job. \`dispatches/s\`: until the last read (raw: \`save\`) returned. \`CPU µs/job\`: user + system time of the benchmark process per job, dispatching and working (Redis runs in its own process). Readers, queue and worker share one process and one Redis.`,
       '`cacheback` per refresh: the stale read (GET, msgpack decode), the refresh-lock script, the payload (msgpack + base64 + JSON) and the queue `save`; in the worker: the job, an instant fetch of a 1 KB value, the storable check and msgpack encode, the compare-and-set write script and the lock hand-over script.',
       ...(vsFloor < 0.7 ? [BOUND] : []),
-      '`raw bee-queue`: the same queue settings (`queueSettings` of `src/refresh/bee-queue.ts`), the same payloads, job ids and job timeout, `removeOnSuccess`, no events, and a handler that returns at once.',
+      '`raw bee-queue`: the same queue settings (`queueSettings` of `src/bee-queue/queue.ts`), the same payloads, job ids and job timeout, `removeOnSuccess`, no events, and a handler that returns at once.',
     ],
   }
 }

@@ -13,7 +13,9 @@ import { refreshFailedEvent, storeErrorEvent } from '../events.js'
 import type { AnyJob } from '../job.js'
 import { lockKeyOf } from '../keys.js'
 import { type PayloadLimits, decodePayload } from './payload.js'
-import { BeeQueueRefresher, type BeeQueueRedis, queueSettings, reloadScriptsOnReconnect } from './refresher.js'
+import type { BeeQueueRedis } from './connection.js'
+import { queueSettings, reloadScriptsOnReconnect } from './queue.js'
+import { BeeQueueRefresher } from './refresher.js'
 
 /** A function made by `cacheback(fn)`. */
 export type CachedFunctionLike = ((...args: never[]) => unknown) & { job: AnyJob }
@@ -45,10 +47,31 @@ export interface RefreshWorkerOptions {
   jobsReady?: Promise<unknown>
 }
 
+/** A queue listener (bee-queue passes the job and its result or error). */
+type QueueListener = (...args: any[]) => void
+
+/**
+ * The bee-queue `Queue` a worker consumes, typed by what this package
+ * promises of it (bee-queue's own types need `@types/redis`); at runtime it
+ * is the full bee-queue queue.
+ */
+export interface RefreshQueue {
+  /** The queue name. */
+  readonly name: string
+  /** Listens to a queue event: `ready`, `error`, `succeeded` (job, result), `failed` (job, error), `retrying`, `stalled` (job id). */
+  on(event: string, listener: QueueListener): this
+  /** Like `on`, once. */
+  once(event: string, listener: QueueListener): this
+  /** Removes a listener. */
+  removeListener(event: string, listener: QueueListener): this
+  /** Job counts by state. */
+  checkHealth(): Promise<{ waiting: number; active: number; succeeded: number; failed: number; delayed: number; newestJob?: string }>
+}
+
 /** A running worker. */
 export interface RefreshWorker {
   /** The bee-queue queue it consumes. */
-  readonly queue: Queue
+  readonly queue: RefreshQueue
   /** Resolves once connected and consuming. */
   ready(): Promise<void>
   /** Stops taking jobs and waits up to `timeoutMs` for running refreshes. @default 30000 */

@@ -111,7 +111,7 @@ export function storeProbe(cache: Cacheback): Probe {
   const { store } = cache
   let name = `the store (${store.name})`
   if (store instanceof RedisStore) {
-    const options = store.client.options as RedisOptions
+    const options = ((store.client as { options?: RedisOptions }).options ?? {}) as RedisOptions
     name = store.client.isCluster ? "the store's Redis Cluster" : `the store's Redis at ${String(options.host ?? '127.0.0.1')}:${String(options.port ?? 6379)}`
   }
   return {

@@ -86,7 +86,7 @@ function wrapResolver(input: WrapInput): GraphQLFieldResolver<unknown, unknown> 
       return resolve(parent, args, context, info)
     }
     if (!read) return resolve(parent, args, context, info)
-    const result = await readField(context, cache, job, read.key, read.jobArgs, () => resolve(parent, args, context, info))
+    const result = await readField({ context, cache, job, key: read.key, args: read.jobArgs, fetch: () => resolve(parent, args, context, info) })
     recordField(context, result, info.path, policy.coordinate)
     restrictCacheHint(info, policy, result)
     return result.value
@@ -100,7 +100,7 @@ export function cachebackDirective(options: CachebackDirectiveOptions = {}): Cac
     const cache = options.cache ?? getDefaultCache()
     let transformed: GraphQLSchema | undefined
     const result = forEachCachedField(schema, options.scope !== undefined, (type, fieldName, config, found) => {
-      const job = new ResolverJob(found.policy, found.resolve, () => refreshInfo(transformed!, type.name, fieldName), refreshContext, cache)
+      const job = new ResolverJob({ policy: found.policy, resolve: found.resolve, info: () => refreshInfo(transformed!, type.name, fieldName), context: refreshContext, cache })
       registerFieldJob(cache, job)
       const extension: CachedFieldExtension = { policy: found.policy, resolve: found.resolve }
       return { ...config, resolve: wrapResolver({ cache, job, resolve: found.resolve, scope: options.scope }), extensions: { ...config.extensions, cacheback: extension } }

@@ -43,17 +43,21 @@ function directiveArgs(schema: GraphQLSchema, node: Parameters<typeof getDirecti
   return args
 }
 
+/** A field whose policy is asked for. */
+export interface FieldPolicyInput {
+  schema: GraphQLSchema
+  type: GraphQLObjectType
+  fieldName: string
+  field: GraphQLFieldConfig<unknown, unknown>
+  /** Whether the directive was given a `scope` function (PRIVATE fields need one). */
+  hasScopeFunction: boolean
+}
+
 /**
  * The policy of `typeName.fieldName`: the field's own directive, else its
  * type's, else undefined (not cached). Throws `E_SCHEMA` for bad cases.
  */
-export function fieldPolicy(
-  schema: GraphQLSchema,
-  type: GraphQLObjectType,
-  fieldName: string,
-  field: GraphQLFieldConfig<unknown, unknown>,
-  hasScopeFunction: boolean,
-): FieldPolicy | undefined {
+export function fieldPolicy({ schema, type, fieldName, field, hasScopeFunction }: FieldPolicyInput): FieldPolicy | undefined {
   const coordinate = `${type.name}.${fieldName}`
   const args = directiveArgs(schema, field, coordinate) ?? directiveArgs(schema, type, type.name)
   if (!args) return undefined

@@ -80,8 +80,19 @@ function stateOf(context: unknown): OperationState {
   return state
 }
 
-/** Reads one field through the operation's batch (the context object identifies the operation). */
-export function readField(context: unknown, cache: Cacheback, job: ResolverJob, key: string, args: ResolverJobArgs, fetch: () => unknown): Promise<ReadResult<unknown>> {
+/** One field read of an operation: the context object identifies the operation. */
+export interface FieldRead {
+  context: unknown
+  cache: Cacheback
+  job: ResolverJob
+  key: string
+  args: ResolverJobArgs
+  /** Resolves the field when the read misses. */
+  fetch: () => unknown
+}
+
+/** Reads one field through the operation's batch. */
+export function readField({ context, cache, job, key, args, fetch }: FieldRead): Promise<ReadResult<unknown>> {
   const state = stateOf(context)
   let batch = state.batches.get(cache)
   if (!batch) state.batches.set(cache, (batch = new ReadBatch(cache)))

@@ -47,16 +47,32 @@ function unknownFieldError(name: string, key: string): CachebackError {
   return new CachebackError('E_UNKNOWN_COORDINATE', `No cached field ${coordinate} in this worker's schema (is the worker's schema the server's, with @cacheback on ${coordinate}?)`, { job: name, key, coordinate })
 }
 
+/** What a {@link ResolverJob} is made of. */
+export interface ResolverJobOptions {
+  /** The field's policy (from its `@cacheback`). */
+  policy: FieldPolicy
+  /** The field's own resolver. */
+  resolve: GraphQLFieldResolver<unknown, unknown>
+  /** The resolve info a refresh passes to the resolver. */
+  info: () => GraphQLResolveInfo
+  /** The context a refresh passes to the resolver. */
+  context: RefreshContextFactory
+  cache: Cacheback
+}
+
 /** One cached field. */
 export class ResolverJob extends Job<ResolverJobArgs, unknown> {
-  constructor(
-    readonly policy: FieldPolicy,
-    private readonly original: GraphQLFieldResolver<unknown, unknown>,
-    private readonly info: () => GraphQLResolveInfo,
-    private readonly context: RefreshContextFactory,
-    cache: Cacheback,
-  ) {
+  readonly policy: FieldPolicy
+  private readonly original: GraphQLFieldResolver<unknown, unknown>
+  private readonly info: () => GraphQLResolveInfo
+  private readonly context: RefreshContextFactory
+
+  constructor({ policy, resolve, info, context, cache }: ResolverJobOptions) {
     super({ name: jobNameOf(policy.coordinate), cache, lifetime: policy.lifetime, ttl: policy.ttl, refreshTimeout: policy.refreshTimeout, fetchOnMiss: policy.fetchOnMiss, queue: policy.queue })
+    this.policy = policy
+    this.original = resolve
+    this.info = info
+    this.context = context
   }
 
   override key(...args: ResolverJobArgs): unknown {
@@ -108,7 +124,7 @@ export function forEachCachedField(
     [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => {
       const type = schema.getType(typeName) as GraphQLObjectType
       const existing = config.extensions?.cacheback as CachedFieldExtension | undefined
-      const policy = existing?.policy ?? fieldPolicy(schema, type, fieldName, config, hasScopeFunction)
+      const policy = existing?.policy ?? fieldPolicy({ schema, type, fieldName, field: config, hasScopeFunction })
       if (!policy) return config
       return visit(type, fieldName, config, existing ?? { policy, resolve: config.resolve ?? defaultFieldResolver }) ?? config
     },
@@ -127,7 +143,7 @@ export function resolverJobs(schema: GraphQLSchema, options: ResolverJobsOptions
   const jobs: ResolverJob[] = []
   const context = options.context ?? (() => ({}))
   forEachCachedField(schema, true, (type, fieldName, _config, found) => {
-    const job = new ResolverJob(found.policy, found.resolve, () => refreshInfo(schema, type.name, fieldName), context, options.cache)
+    const job = new ResolverJob({ policy: found.policy, resolve: found.resolve, info: () => refreshInfo(schema, type.name, fieldName), context, cache: options.cache })
     registerFieldJob(options.cache, job)
     jobs.push(job)
   })

@@ -5,13 +5,45 @@
  * user-supplied ioredis client gets no extra commands defined on it.
  */
 import { createHash } from 'node:crypto'
-import type { Cluster, Redis } from 'ioredis'
-
-/** A standalone or cluster ioredis client. */
-export type RedisClient = Redis | Cluster
 
 /** An argument of a script call. */
 export type ScriptArg = string | Buffer | number
+
+/** An event listener of a client. */
+type Listener = (...args: any[]) => void
+
+/**
+ * A standalone or Cluster ioredis client (ioredis 5 or 6), typed by the
+ * methods the store calls rather than by ioredis's classes, so a client of
+ * another ioredis major than the one this package was built against is
+ * accepted as long as it has them.
+ */
+export interface RedisClient {
+  /** Connection state: `wait`, `connecting`, `connect`, `ready`, `close`, `reconnecting`, `end`. */
+  readonly status: string
+  /** True for a Cluster client. */
+  readonly isCluster: boolean
+  /** `GET`, as bytes. */
+  getBuffer(key: string): Promise<Buffer | null>
+  /** `MGET`, as bytes (standalone only). */
+  mgetBuffer(...keys: string[]): Promise<(Buffer | null)[]>
+  /** `DEL`. */
+  del(...keys: string[]): Promise<number>
+  /** `EVALSHA` of a loaded script. */
+  evalsha(sha1: string, numkeys: number, ...args: ScriptArg[]): Promise<unknown>
+  /** `EVAL` (loads the script). */
+  eval(script: string, numkeys: number, ...args: ScriptArg[]): Promise<unknown>
+  /** `QUIT`. */
+  quit(): Promise<unknown>
+  /** Closes the connection at once. */
+  disconnect(): void
+  /** Present on every ioredis client: how the store tells a client from connection options. */
+  sendCommand(...args: any[]): unknown
+  /** Connection events (`ready`, `error`, `close`, `end`). */
+  on(event: string, listener: Listener): this
+  once(event: string, listener: Listener): this
+  off(event: string, listener: Listener): this
+}
 
 /** One Lua script with its SHA1. */
 export class RedisScript {

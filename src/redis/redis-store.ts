@@ -1,7 +1,7 @@
 /**
  * The Redis driver. Entries are plain string keys holding the encoded entry
  * (with `PX` as the real-time safety net); writes, staleness marks and
- * refresh locks are Lua scripts (`lua/scripts.ts`) so each is atomic. Every
+ * refresh locks are Lua scripts (`scripts.ts`) so each is atomic. Every
  * call is bounded by `commandTimeoutMs` and fails with a coded error, never
  * hangs, so the read path can fail open.
  */
@@ -18,7 +18,7 @@ export type { RedisClient } from './redis-script.js'
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
   /**
-   * The Redis to use. An ioredis `Redis` or `Cluster` client is used as is and
+   * The Redis to use (required). An ioredis `Redis` or `Cluster` client (ioredis 5 or 6) is used as is and
    * never closed by the store. Connection options or a `redis://` URL make the
    * store create its own client (no offline queue, one retry per request,
    * `commandTimeoutMs` as command timeout, auto-pipelining, reconnecting
@@ -67,21 +67,24 @@ export class RedisStore implements Store {
   /** Why the store's own client is not connected (its last connection error, cleared when ready). */
   private connectionError: unknown
 
+  /** @throws CachebackError `E_INVALID_OPTION` without a `redis` option (the store never connects to a default host) or with a bad `commandTimeoutMs`. */
   constructor(options: RedisStoreOptions) {
+    const redis = checkRedisOption(options?.redis)
     const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
       throw new CachebackError('E_INVALID_OPTION', `RedisStore: option "commandTimeoutMs" must be a positive number of ms, got ${String(timeoutMs)}`)
     }
     this.commandTimeoutMs = timeoutMs
-    this.ownsClient = !isClient(options.redis)
-    if (isClient(options.redis)) {
-      this.client = options.redis
+    this.ownsClient = !isClient(redis)
+    if (isClient(redis)) {
+      this.client = redis
     } else {
-      this.client = createClient(options.redis, timeoutMs)
+      const own = createClient(redis, timeoutMs)
       // Connection failures surface as rejected store calls (E_STORE_UNAVAILABLE) that say why;
       // listening also keeps ioredis from printing every reconnect error.
-      this.client.on('error', (error: unknown) => (this.connectionError = error))
-      this.client.on('ready', () => (this.connectionError = undefined))
+      own.on('error', (error: unknown) => (this.connectionError = error))
+      own.on('ready', () => (this.connectionError = undefined))
+      this.client = own
     }
   }
 
@@ -201,6 +204,13 @@ export class RedisStore implements Store {
     })
     return this.connecting
   }
+}
+
+/** The `redis` option when it is a client, options or a non-empty URL; a coded error otherwise (no silent localhost). */
+function checkRedisOption(redis: RedisStoreOptions['redis'] | undefined): RedisStoreOptions['redis'] {
+  if ((typeof redis === 'string' && redis !== '') || (typeof redis === 'object' && redis !== null)) return redis
+  const got = typeof redis === 'string' ? 'an empty string' : String(redis)
+  throw new CachebackError('E_INVALID_OPTION', `RedisStore: option "redis" is required (an ioredis client, connection options or a redis:// URL), got ${got}; the store does not connect to a default host`)
 }
 
 function isClient(redis: RedisStoreOptions['redis']): redis is RedisClient {

@@ -1,0 +1,125 @@
+/** Conformance cases of refresh locks, on the logical clock. */
+import assert from 'node:assert/strict'
+import type { LockResult, RefreshPath } from '../stores/store.js'
+import type { CaseFunction, ConformanceFixture } from './fixture.js'
+
+/** The lock key of the cases, its refresh timeout and real-time safety net (ms). */
+const LOCK = 'lock'
+const REFRESH_TIMEOUT_MS = 60_000
+const LOCK_TTL_MS = 120_000
+
+/** Tries the case's lock with `token`: what `acquireLock` answers. */
+function attempt(f: ConformanceFixture, token: string): Promise<LockResult> {
+  return f.store.acquireLock(f.key(LOCK), { now: f.now(), until: f.now() + REFRESH_TIMEOUT_MS, token, ttlMs: LOCK_TTL_MS })
+}
+
+/** True when `token` took the case's lock. */
+async function lock(f: ConformanceFixture, token: string): Promise<boolean> {
+  return (await attempt(f, token)) === 'acquired'
+}
+
+/** Taking a lock: once, per key, until its logical expiry, failed marks. */
+export function lockCases(it: CaseFunction, f: ConformanceFixture): void {
+  it('tells a lock held by a failed refresh from a running one, until it lapses', async () => {
+    assert.equal(await attempt(f, 'a'), 'acquired')
+    assert.equal(await attempt(f, 'b'), 'held')
+    await f.store.markLockFailed(f.key(LOCK), 'b') // not the holder: no effect
+    assert.equal(await attempt(f, 'b'), 'held')
+    await f.store.markLockFailed(f.key(LOCK), 'a')
+    assert.equal(await attempt(f, 'b'), 'failed')
+    await f.store.releaseLock(f.key(LOCK), 'a') // the failed holder can still release it
+    assert.equal(await attempt(f, 'b'), 'acquired')
+    await f.store.markLockFailed(f.key(LOCK), 'b')
+    f.advance(60)
+    assert.equal(await attempt(f, 'c'), 'acquired')
+    await f.store.markLockFailed(f.key('missing-lock'), 'x')
+  })
+
+  it('is taken once and refused to others until its logical expiry', async () => {
+    assert.equal(await lock(f, 'a'), true)
+    assert.equal(await lock(f, 'b'), false)
+    f.advance(59.999)
+    assert.equal(await lock(f, 'b'), false)
+    f.advance(0.001)
+    assert.equal(await lock(f, 'b'), true)
+    assert.equal(await lock(f, 'a'), false)
+  })
+
+  it('is independent per lock key', async () => {
+    assert.equal(await lock(f, 'a'), true)
+    assert.equal(await f.store.acquireLock(f.key('other'), { now: f.now(), until: f.now() + 1000, token: 'b', ttlMs: 1000 }), 'acquired')
+  })
+
+  it('goes to exactly one of 50 concurrent callers', async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => lock(f, `caller-${i}`)))
+    assert.equal(results.filter(Boolean).length, 1)
+  })
+}
+
+/** Releasing a lock: by its token only, with a hold, without a token. */
+export function lockReleaseCases(it: CaseFunction, f: ConformanceFixture): void {
+  it('is released only by the token that holds it', async () => {
+    assert.equal(await lock(f, 'a'), true)
+    await f.store.releaseLock(f.key(LOCK), 'b')
+    assert.equal(await lock(f, 'c'), false)
+    await f.store.releaseLock(f.key(LOCK), 'a')
+    assert.equal(await lock(f, 'c'), true)
+    await f.store.releaseLock(f.key('missing-lock'), 'c')
+  })
+
+  it('is kept until a later logical time when released with a hold', async () => {
+    assert.equal(await lock(f, 'a'), true)
+    await f.store.releaseLock(f.key(LOCK), 'b', { until: f.now() + 120_000, ttlMs: 240_000 })
+    f.advance(61)
+    assert.equal(await lock(f, 'b'), true) // a hold by a non-holder changed nothing
+    await f.store.releaseLock(f.key(LOCK), 'b', { until: f.now() + 120_000, ttlMs: 240_000 })
+    f.advance(119)
+    assert.equal(await lock(f, 'c'), false)
+    f.advance(1)
+    assert.equal(await lock(f, 'c'), true)
+  })
+
+  it('is released whoever holds it when no token is given', async () => {
+    assert.equal(await lock(f, 'a'), true)
+    await f.store.releaseLock(f.key(LOCK), undefined)
+    assert.equal(await lock(f, 'b'), true)
+    await f.store.releaseLock(f.key('missing-lock'), undefined)
+  })
+
+  it('handles tokens containing colons', async () => {
+    assert.equal(await lock(f, 'host:1234:abc'), true)
+    await f.store.releaseLock(f.key(LOCK), '1234:abc')
+    assert.equal(await lock(f, 'other'), false)
+    await f.store.releaseLock(f.key(LOCK), 'host:1234:abc')
+    assert.equal(await lock(f, 'other'), true)
+  })
+}
+
+/** Refresh claims: one path (in-process or queue) runs a lock token's refresh. */
+export function claimCases(it: CaseFunction, f: ConformanceFixture): void {
+  const claim = (token: string, via: RefreshPath, lockKey = f.key('lock')) => f.store.claimRefresh(lockKey, { token, via, ttlMs: 120_000 })
+
+  it('lets the first path run a token, refuses the other, and lets the first claim it again', async () => {
+    assert.equal(await claim('a', 'in-process'), true)
+    assert.equal(await claim('a', 'queue'), false) // the late queued job
+    assert.equal(await claim('a', 'in-process'), true)
+    assert.equal(await claim('b', 'queue'), true) // a later dispatch
+    assert.equal(await claim('b', 'queue'), true) // its job delivered again (a stalled job rerun)
+    assert.equal(await claim('b', 'in-process'), false)
+    assert.equal(await claim('a', 'queue', f.key('other-lock')), true) // independent per lock key
+  })
+
+  it('handles tokens containing colons in claims', async () => {
+    assert.equal(await claim('host:1:abc', 'queue'), true)
+    assert.equal(await claim('1:abc', 'in-process'), true) // another token
+    assert.equal(await claim('1:abc', 'queue'), false)
+  })
+
+  it('goes to exactly one path of 50 concurrent claims of one token', async () => {
+    const vias: RefreshPath[] = Array.from({ length: 50 }, (_, i) => (i % 2 ? 'queue' : 'in-process'))
+    const results = await Promise.all(vias.map((via) => claim('t', via)))
+    const winners = new Set(vias.filter((_, i) => results[i]))
+    assert.equal(winners.size, 1)
+    assert.equal(results.filter(Boolean).length, 25) // every claim of the winning path, none of the other
+  })
+}

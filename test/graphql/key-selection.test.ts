@@ -9,6 +9,7 @@
 import { makeExecutableSchema } from '@graphql-tools/schema'
 import { type ExecutionResult, type GraphQLResolveInfo, Kind, type SelectionSetNode, execute, parse } from 'graphql'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Cacheback, isCachebackError } from '../../src/index.js'
 import { cachebackDirective, cachebackTypeDefs, takeCacheReads } from '../../src/graphql/index.js'
 import { ENGINE_KINDS, type EngineSetup, createEngineSetup } from '../helpers/engine.js'
 
@@ -111,4 +112,17 @@ describe.each(ENGINE_KINDS)('keySelection on %s', (kind) => {
     expect(upstream.loads.at(-1)).toEqual({ columns: [], variables: {} })
     expect(await run('{ sharedBook(id: "1") { title } }')).toMatchObject({ data: { sharedBook: { title: null } }, reads: { hit: 1 } })
   })
+})
+
+it('refuses keySelection on a field without subfields, naming it', () => {
+  let thrown: unknown
+  try {
+    cachebackDirective({ cache: new Cacheback() }).transformer(
+      makeExecutableSchema({ typeDefs: [cachebackTypeDefs, 'type Query { title(id: ID!): String @cacheback(keySelection: true) }'], resolvers: { Query: { title: () => 't' } } }),
+    )
+  } catch (error) {
+    thrown = error
+  }
+  expect(isCachebackError(thrown, 'E_SCHEMA')).toBe(true)
+  expect((thrown as Error).message).toMatch(/Query\.title: keySelection: true needs a field with subfields, but the type is String/)
 })

@@ -46,11 +46,11 @@ export async function startCountingRedis(): Promise<CountingRedis> {
   }
 }
 
-/** A cache on the counting Redis: test clock, in-process refreshes, events logged. */
+/** A cache on the counting Redis: test clock, in-process refreshes, events logged; a long command timeout, so a loaded machine does not turn reads into misses. */
 export function serverCache(redis: CountingRedis): { cache: Cacheback; clock: TestClock; log: EventLog } {
   const clock = createClock()
   const log = new EventLog()
-  const cache = new Cacheback({ store: new RedisStore({ redis: redis.url }), refresher: new InProcessRefresher(), namespace: uniqueNamespace('srv'), now: clock.now, onEvent: log.listener })
+  const cache = new Cacheback({ store: new RedisStore({ redis: redis.url, commandTimeoutMs: 5000 }), refresher: new InProcessRefresher(), namespace: uniqueNamespace('srv'), now: clock.now, onEvent: log.listener })
   return { cache, clock, log }
 }
 

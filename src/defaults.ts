@@ -23,6 +23,8 @@ export const DEFAULT_MAX_VALUE_BYTES = 4 * 1024 * 1024
  * otherwise overflow the stack (it does from about 2,000 levels).
  */
 export const MAX_VALUE_DEPTH = 500
+/** Most stale fields one context records for `extensions.cacheback` (the counts stay exact). */
+export const DEFAULT_MAX_STALE_FIELDS = 100
 /** Most entries a `MemoryStore` keeps. */
 export const DEFAULT_MAX_ENTRIES = 10_000
 

@@ -7,10 +7,14 @@
  * - `apollo`: the same server and plugin, the schema without a cache;
  * - `mercurius-cache`: Fastify 5 + Mercurius + mercurius-cache with its
  *   Redis storage (`ttl` and `stale` as cacheback's lifetime and grace);
- * - `mercurius`: the same without a cache.
+ * - `mercurius`: the same without a cache;
+ * - `yoga-cacheback`: GraphQL Yoga 5 on a Node HTTP server, the schema
+ *   transformed by `cachebackDirective` as for Apollo, `useCacheback()`;
+ * - `yoga`: the same server and plugin, the schema without a cache.
  *
  * Environment: `KIND`, `REDIS_URL`, `PREFIX` (key prefix of this run).
  */
+import { createServer } from 'node:http'
 import { ApolloServer } from '@apollo/server'
 import { startStandaloneServer } from '@apollo/server/standalone'
 import { makeExecutableSchema } from '@graphql-tools/schema'
@@ -22,6 +26,8 @@ import { Cacheback } from 'graphql-cacheback'
 import { RedisStore } from 'graphql-cacheback/redis'
 import { cachebackDirective, cachebackTypeDefs } from 'graphql-cacheback/graphql'
 import { cachebackApolloPlugin } from 'graphql-cacheback/apollo'
+import { useCacheback } from 'graphql-cacheback/envelop'
+import { createYoga } from 'graphql-yoga'
 import { announceReady, env } from './child.js'
 import { listResolvers, listTypeDefs } from './schemas.js'
 
@@ -32,17 +38,28 @@ const kind = env('KIND')
 const redisUrl = env('REDIS_URL')
 const prefix = env('PREFIX')
 
-async function apollo(cached: boolean): Promise<number> {
+/** The schema Apollo and Yoga serve: transformed by cacheback when `cached`. */
+function listSchema(cached: boolean) {
   const resolvers = listResolvers()
   if (process.env.ASYNC_RESOLVERS) {
     const sync = resolvers.Item.details
     resolvers.Item.details = (async (item: { id: number }) => sync(item)) as never
   }
-  let schema = makeExecutableSchema({ typeDefs: [cachebackTypeDefs, listTypeDefs(cached)], resolvers })
-  if (cached) {
-    const cache = new Cacheback({ store: new RedisStore({ redis: redisUrl }), namespace: `${prefix}list-cb` })
-    schema = cachebackDirective({ cache }).transformer(schema)
-  }
+  const schema = makeExecutableSchema({ typeDefs: [cachebackTypeDefs, listTypeDefs(cached)], resolvers })
+  if (!cached) return schema
+  const cache = new Cacheback({ store: new RedisStore({ redis: redisUrl }), namespace: `${prefix}list-cb` })
+  return cachebackDirective({ cache }).transformer(schema)
+}
+
+async function yoga(cached: boolean): Promise<number> {
+  const server = createServer(createYoga({ schema: listSchema(cached), plugins: [useCacheback()], logging: false }))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  return typeof address === 'object' && address ? address.port : 0
+}
+
+async function apollo(cached: boolean): Promise<number> {
+  const schema = listSchema(cached)
   const server = new ApolloServer({ schema, plugins: [cachebackApolloPlugin()] })
   const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } })
   return Number(new URL(url).port)
@@ -69,5 +86,5 @@ async function mercuriusServer(cached: boolean): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0
 }
 
-const port = kind.startsWith('apollo') ? await apollo(kind === 'apollo-cacheback') : await mercuriusServer(kind === 'mercurius-cache')
+const port = kind.startsWith('apollo') ? await apollo(kind === 'apollo-cacheback') : kind.startsWith('yoga') ? await yoga(kind === 'yoga-cacheback') : await mercuriusServer(kind === 'mercurius-cache')
 announceReady(port, { stats: () => ({ ...counts }) })

@@ -4,7 +4,7 @@
  * read a cached field.
  */
 import type { ApolloServerPlugin } from '@apollo/server'
-import { operationReads } from '../graphql/read-batch.js'
+import { takeCacheReads } from '../graphql/cache-reads.js'
 
 /** The part of a result this plugin writes to. */
 interface ResultWithExtensions {
@@ -36,7 +36,7 @@ export function cachebackApolloPlugin(): CachebackApolloPlugin {
     async requestDidStart() {
       return {
         async willSendResponse({ response, contextValue }: ApolloResponseContext) {
-          const reads = operationReads(contextValue)
+          const reads = takeCacheReads(contextValue)
           if (!reads) return
           const result = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult
           result.extensions = { ...result.extensions, cacheback: reads }

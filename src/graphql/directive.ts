@@ -11,8 +11,10 @@ import { CachebackError, isCachebackError, messageOf } from '../errors.js'
 import { storeErrorEvent } from '../events.js'
 import { type ResolverJobArgs, parentForRefresh, scopeIdOf } from './field-keys.js'
 import type { FieldPolicy } from './field-policy.js'
-import { readField, recordField } from './read-batch.js'
+import { recordRead } from './cache-reads.js'
+import { readField } from './read-batch.js'
 import { type CachedFieldExtension, type RefreshContextFactory, ResolverJob, forEachCachedField, refreshInfo, registerFieldJob } from './resolver-jobs.js'
+import { fieldSelection } from './selection.js'
 import { cachebackTypeDefs } from './type-defs.js'
 
 /** Options of `cachebackDirective`. */
@@ -54,7 +56,7 @@ function restrictCacheHint(info: GraphQLResolveInfo, policy: FieldPolicy, result
 }
 
 /** The read of one field: its job arguments and key; undefined when it bypasses the cache (no scope). Throws the coded error of a read that cannot be keyed. */
-function prepareRead({ cache, job, scope }: WrapInput, { parent, args, context }: { parent: unknown; args: Record<string, unknown>; context: unknown }): { jobArgs: ResolverJobArgs; key: string } | undefined {
+function prepareRead({ cache, job, scope }: WrapInput, { parent, args, context, info }: { parent: unknown; args: Record<string, unknown>; context: unknown; info: GraphQLResolveInfo }): { jobArgs: ResolverJobArgs; key: string } | undefined {
   const { policy } = job
   let scopeId: string | null = null
   if (policy.scope === 'PRIVATE') {
@@ -63,6 +65,7 @@ function prepareRead({ cache, job, scope }: WrapInput, { parent, args, context }
     scopeId = id
   }
   const jobArgs: ResolverJobArgs = [parentForRefresh(policy, parent), args, scopeId]
+  if (policy.keySelection) jobArgs.push(fieldSelection(info))
   return { jobArgs, key: cache.keyOf(job, jobArgs) }
 }
 
@@ -74,23 +77,33 @@ function unkeyableRead(job: ResolverJob, error: unknown): CachebackError {
   return new CachebackError(code, `${coordinate}: cannot key this read (${messageOf(error)}); served uncached`, { coordinate, job: job.name, cause: error })
 }
 
+/** The resolvers this module made (integrations check that a server kept them). */
+const cachedResolvers = new WeakSet<object>()
+
+/** @internal Whether `resolve` is a field resolver made by a `cachebackDirective` transformer. */
+export function isCachedResolver(resolve: unknown): boolean {
+  return typeof resolve === 'function' && cachedResolvers.has(resolve)
+}
+
 function wrapResolver(input: WrapInput): GraphQLFieldResolver<unknown, unknown> {
   const { cache, job, resolve } = input
   const { policy } = job
-  return async function cachedResolver(parent, args, context, info) {
+  const cachedResolver: GraphQLFieldResolver<unknown, unknown> = async function cachedResolver(parent, args, context, info) {
     let read: ReturnType<typeof prepareRead>
     try {
-      read = prepareRead(input, { parent, args, context })
+      read = prepareRead(input, { parent, args, context, info })
     } catch (error) {
       cache.emit(storeErrorEvent(unkeyableRead(job, error), job))
       return resolve(parent, args, context, info)
     }
     if (!read) return resolve(parent, args, context, info)
-    const result = await readField({ context, cache, job, key: read.key, args: read.jobArgs, fetch: () => resolve(parent, args, context, info) })
-    recordField(context, result, info.path, policy.coordinate)
+    const result = await readField(info, cache, { job, key: read.key, args: read.jobArgs, fetch: () => resolve(parent, args, context, info) })
+    recordRead(context, result, info.path, policy.coordinate)
     restrictCacheHint(info, policy, result)
     return result.value
   }
+  cachedResolvers.add(cachedResolver)
+  return cachedResolver
 }
 
 /** Creates the `@cacheback` directive's typeDefs and transformer. */
@@ -100,7 +113,7 @@ export function cachebackDirective(options: CachebackDirectiveOptions = {}): Cac
     const cache = options.cache ?? getDefaultCache()
     let transformed: GraphQLSchema | undefined
     const result = forEachCachedField(schema, options.scope !== undefined, (type, fieldName, config, found) => {
-      const job = new ResolverJob({ policy: found.policy, resolve: found.resolve, info: () => refreshInfo(transformed!, type.name, fieldName), context: refreshContext, cache })
+      const job = new ResolverJob({ policy: found.policy, resolve: found.resolve, info: (selection) => refreshInfo({ schema: transformed!, typeName: type.name, fieldName, selection }), context: refreshContext, cache })
       registerFieldJob(cache, job)
       const extension: CachedFieldExtension = { policy: found.policy, resolve: found.resolve }
       return { ...config, resolve: wrapResolver({ cache, job, resolve: found.resolve, scope: options.scope }), extensions: { ...config.extensions, cacheback: extension } }

@@ -1,12 +1,18 @@
 /**
  * What identifies one cached field value: the coordinate (the job name), the
- * parent's identity, the key arguments and, for PRIVATE fields, the scope id.
+ * parent's identity (none for a root field: `rootValue` is not part of it),
+ * the key arguments, for PRIVATE fields the scope id and, with
+ * `keySelection`, the field's normalized selection.
  */
 import { CachebackError } from '../errors.js'
 import type { FieldPolicy } from './field-policy.js'
+import type { FieldSelection } from './selection.js'
 
-/** The arguments of a resolver job: what a refresh needs to re-run the resolver. */
-export type ResolverJobArgs = [parent: unknown, args: Record<string, unknown>, scope: string | null]
+/**
+ * The arguments of a resolver job: what a refresh needs to re-run the
+ * resolver. The selection is there only with `keySelection: true`.
+ */
+export type ResolverJobArgs = [parent: unknown, args: Record<string, unknown>, scope: string | null, selection?: FieldSelection]
 
 function pick(source: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {}
@@ -46,6 +52,7 @@ export function scopeIdOf(policy: FieldPolicy, id: unknown): string | undefined 
  * names them, else the whole parent (the resolver may need any of it).
  */
 export function parentForRefresh(policy: FieldPolicy, parent: unknown): unknown {
+  if (policy.root) return null
   if (policy.keyFields && isRecord(parent)) return pick(parent, policy.keyFields)
   return parent ?? null
 }
@@ -57,6 +64,7 @@ export function parentForRefresh(policy: FieldPolicy, parent: unknown): unknown 
  * parent would share one key.
  */
 export function parentIdentity(policy: FieldPolicy, parent: unknown): unknown {
+  if (policy.root) return null
   if (policy.keyFields) {
     for (const name of policy.keyFields) {
       const value = isRecord(parent) ? parent[name] : undefined
@@ -76,7 +84,9 @@ function missingKeyField(policy: FieldPolicy, name: string, value: unknown): Cac
 }
 
 /** The key parts of one field read. */
-export function fieldKeyParts(policy: FieldPolicy, [parent, args, scope]: ResolverJobArgs): unknown[] {
+export function fieldKeyParts(policy: FieldPolicy, [parent, args, scope, selection]: ResolverJobArgs): unknown[] {
   const keyArgs = policy.keyArgs ? pick(args, policy.keyArgs) : args
-  return scope === null ? [parentIdentity(policy, parent), keyArgs] : [parentIdentity(policy, parent), keyArgs, { scope }]
+  const parts = scope === null ? [parentIdentity(policy, parent), keyArgs] : [parentIdentity(policy, parent), keyArgs, { scope }]
+  if (selection) parts.push({ selection })
+  return parts
 }

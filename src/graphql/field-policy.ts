@@ -3,9 +3,10 @@
  * and rejects every bad case at transform time, naming the coordinate.
  */
 import { getDirective } from '@graphql-tools/utils'
-import { type GraphQLFieldConfig, type GraphQLObjectType, type GraphQLSchema, isNonNullType } from 'graphql'
+import { type GraphQLFieldConfig, type GraphQLObjectType, type GraphQLSchema, getNamedType, isLeafType, isNonNullType } from 'graphql'
 import { DEFAULT_FETCH_ON_MISS, DEFAULT_LIFETIME, DEFAULT_REFRESH_TIMEOUT, DEFAULT_TTL } from '../defaults.js'
 import { CachebackError, messageOf } from '../errors.js'
+import { entityKeyFields, isFederationRootField, requiredFields } from './federation.js'
 
 /** The directive's arguments for one field, defaults applied. Times in seconds. */
 export interface FieldPolicy {
@@ -18,10 +19,18 @@ export interface FieldPolicy {
   keyArgs?: string[]
   keyFields?: string[]
   queue?: string
+  /** Tag templates (`tweets:{parent.id}`); parsed here, applied by invalidation. */
+  tags?: string[]
+  /** The field's normalized selection set is part of the key and of the refresh payload. */
+  keySelection: boolean
+  /** Refresh-ahead β (0: off); parsed here, applied by refresh ahead. */
+  refreshAhead: number
+  /** A field of the query type: its key does not depend on `rootValue`, its refresh gets `undefined` as parent. */
+  root: boolean
 }
 
 const DIRECTIVE = 'cacheback'
-const KNOWN_ARGS = new Set(['lifetime', 'ttl', 'fetchOnMiss', 'refreshTimeout', 'scope', 'keyArgs', 'keyFields', 'queue'])
+const KNOWN_ARGS = new Set(['lifetime', 'ttl', 'fetchOnMiss', 'refreshTimeout', 'scope', 'keyArgs', 'keyFields', 'queue', 'tags', 'keySelection', 'refreshAhead'])
 
 function schemaError(coordinate: string, message: string): CachebackError {
   return new CachebackError('E_SCHEMA', `@cacheback on ${coordinate}: ${message}`, { coordinate })
@@ -59,7 +68,10 @@ export interface FieldPolicyInput {
  */
 export function fieldPolicy({ schema, type, fieldName, field, hasScopeFunction }: FieldPolicyInput): FieldPolicy | undefined {
   const coordinate = `${type.name}.${fieldName}`
-  const args = directiveArgs(schema, field, coordinate) ?? directiveArgs(schema, type, type.name)
+  const root = type === schema.getQueryType()
+  const own = directiveArgs(schema, field, coordinate)
+  if (!own && root && isFederationRootField(fieldName)) return undefined
+  const args = own ?? directiveArgs(schema, type, type.name)
   if (!args) return undefined
   const rootKind = type === schema.getMutationType() ? 'Mutation' : type === schema.getSubscriptionType() ? 'Subscription' : undefined
   if (rootKind) throw schemaError(coordinate, `${rootKind} fields are never cached`)
@@ -71,8 +83,12 @@ export function fieldPolicy({ schema, type, fieldName, field, hasScopeFunction }
     refreshTimeout: (args.refreshTimeout as number | undefined) ?? DEFAULT_REFRESH_TIMEOUT,
     scope: (args.scope as 'PUBLIC' | 'PRIVATE' | undefined) ?? 'PUBLIC',
     keyArgs: args.keyArgs as string[] | undefined,
-    keyFields: args.keyFields as string[] | undefined,
+    keyFields: (args.keyFields as string[] | undefined) ?? entityKeyFields(type),
     queue: args.queue as string | undefined,
+    tags: args.tags as string[] | undefined,
+    keySelection: (args.keySelection as boolean | undefined) ?? false,
+    refreshAhead: (args.refreshAhead as number | undefined) ?? 0,
+    root,
   }
   checkPolicy(policy, type, field, hasScopeFunction)
   return policy
@@ -98,5 +114,27 @@ function checkPolicy(policy: FieldPolicy, type: GraphQLObjectType, field: GraphQ
   const fieldNames = new Set(Object.keys(type.getFields()))
   for (const name of policy.keyFields ?? []) {
     if (!fieldNames.has(name)) throw schemaError(coordinate, `keyFields names "${name}", which is not a field of ${type.name}`)
+  }
+  checkShape(policy, field)
+}
+
+/** Root fields, `keySelection` and federation's `@requires`: what a refresh needs must be in its payload. */
+function checkShape(policy: FieldPolicy, field: GraphQLFieldConfig<unknown, unknown>): void {
+  const { coordinate } = policy
+  if (policy.root && !field.resolve) {
+    throw schemaError(coordinate, 'a cached root field needs a resolver: without one its value comes from rootValue, which a refresh does not have')
+  }
+  if (policy.keySelection && isLeafType(getNamedType(field.type))) {
+    throw schemaError(coordinate, `keySelection: true needs a field with subfields, but the type is ${String(field.type)}`)
+  }
+  const required = requiredFields(field)
+  if (required && policy.keyFields) {
+    const missing = required.filter((name) => !policy.keyFields!.includes(name))
+    if (missing.length > 0) {
+      throw schemaError(
+        coordinate,
+        `@requires(${missing.join(', ')}) names fields its refresh would not have: the refresh parent is keyFields (${policy.keyFields.join(', ')}). Add them: keyFields: [${[...policy.keyFields, ...missing].map((n) => `"${n}"`).join(', ')}]`,
+      )
+    }
   }
 }

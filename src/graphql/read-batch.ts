@@ -1,62 +1,58 @@
 /**
- * Per-operation reads of cached fields. Every field read in one tick of
- * execution (one execution level: the 100 items of a list, say) is answered
- * by one `getMany`; a key seen twice in one operation is read and fetched
- * once. What was served is recorded for the response's extensions.
+ * Reads of cached fields, grouped per execution. Every field read in one
+ * tick (one execution level: the 100 items of a list, say) is answered by
+ * one `getMany`; a key read twice in one execution is read and fetched once.
+ *
+ * An execution is identified by what graphql-js (and graphql-jit, as in
+ * Mercurius' JIT) makes anew for every `execute()` call: the coerced
+ * variables object (`info.variableValues`, a fresh object even for an
+ * operation without variables). A subscription event is identified by its
+ * variables and its payload (`info.rootValue`), since @graphql-tools/executor
+ * (GraphQL Yoga) reuses one variables object for all events of a
+ * subscription. The state lives in a WeakMap on that identity, so it goes
+ * with the execution: a context object reused by many operations never gets
+ * an older value than the store holds, an error is never served again, and
+ * nothing grows. When nothing identifies the execution (a subscription event
+ * whose payload is not an object), reads are still batched per tick, with no
+ * state kept.
  */
-import { type ResponsePath as Path, responsePathAsArray } from 'graphql'
+import type { GraphQLResolveInfo } from 'graphql'
 import type { Cacheback, CacheRead } from '../cacheback.js'
 import type { ReadResult } from '../results.js'
-import type { ResolverJobArgs } from './field-keys.js'
-import type { ResolverJob } from './resolver-jobs.js'
 
-/** One stale field served, as reported in `extensions.cacheback.staleFields`. */
-export interface StaleField {
-  path: (string | number)[]
-  coordinate: string
-  age: number
-  lifetime: number
-  refresh: 'dispatched' | 'in-flight' | 'failed'
-}
+type Result = Promise<ReadResult<unknown>>
 
-/** What one operation read from the cache. */
-export interface OperationReads {
-  hit: number
-  stale: number
-  miss: number
-  staleFields: StaleField[]
-}
-
-interface PendingRead extends CacheRead {
-  key: string
+interface PendingRead {
+  read: CacheRead
+  result: Result
   resolve: (result: ReadResult<unknown>) => void
   reject: (error: unknown) => void
 }
 
-/** The cache reads of one operation on one cache. */
-class ReadBatch {
-  private readonly memo = new Map<string, Promise<ReadResult<unknown>>>()
-  private queue: PendingRead[] = []
+/** The reads of one cache waiting for the end of the tick; one `readMany` each tick. */
+class TickQueue {
+  private pending = new Map<string, PendingRead>()
 
   constructor(private readonly cache: Cacheback) {}
 
-  /** `fetch`: the request's own resolver call, used only when the read has to fetch. */
-  read(job: ResolverJob, key: string, args: ResolverJobArgs, fetch: () => unknown): Promise<ReadResult<unknown>> {
-    let result = this.memo.get(key)
-    if (!result) {
-      result = new Promise((resolve, reject) => {
-        if (this.queue.length === 0) scheduleAfterTick(() => this.flush())
-        this.queue.push({ job, fetch, key, args, resolve, reject })
-      })
-      this.memo.set(key, result)
-    }
+  add(key: string, read: CacheRead): Result {
+    const waiting = this.pending.get(key)
+    if (waiting) return waiting.result
+    if (this.pending.size === 0) scheduleAfterTick(() => this.flush())
+    let resolve!: PendingRead['resolve']
+    let reject!: PendingRead['reject']
+    const result: Result = new Promise((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    this.pending.set(key, { read, result, resolve, reject })
     return result
   }
 
   private flush(): void {
-    const batch = this.queue
-    this.queue = []
-    this.cache.readMany(batch).forEach((result, i) => result.then(batch[i].resolve, batch[i].reject))
+    const batch = [...this.pending.values()]
+    this.pending = new Map()
+    this.cache.readMany(batch.map((p) => p.read)).forEach((result, i) => result.then(batch[i].resolve, batch[i].reject))
   }
 }
 
@@ -65,53 +61,51 @@ function scheduleAfterTick(fn: () => void): void {
   void Promise.resolve().then(() => process.nextTick(fn))
 }
 
-interface OperationState extends OperationReads {
-  batches: Map<Cacheback, ReadBatch>
+/** One queue per cache, shared by every execution: reads of one tick share a round-trip. */
+const queues = new WeakMap<Cacheback, TickQueue>()
+
+function queueOf(cache: Cacheback): TickQueue {
+  let queue = queues.get(cache)
+  if (!queue) queues.set(cache, (queue = new TickQueue(cache)))
+  return queue
 }
 
-const states = new WeakMap<object, OperationState>()
+/** What one execution has read: key -> result (keys carry the cache's namespace). */
+type ExecutionMemo = Map<string, Result>
 
-const fresh = (): OperationState => ({ hit: 0, stale: 0, miss: 0, staleFields: [], batches: new Map() })
+const byVariables = new WeakMap<object, ExecutionMemo>()
+const byEvent = new WeakMap<object, WeakMap<object, ExecutionMemo>>()
 
-function stateOf(context: unknown): OperationState {
-  if (typeof context !== 'object' || context === null) return fresh()
-  let state = states.get(context)
-  if (!state) states.set(context, (state = fresh()))
-  return state
-}
+const isObject = (value: unknown): value is object => (typeof value === 'object' && value !== null) || typeof value === 'function'
 
-/** One field read of an operation: the context object identifies the operation. */
-export interface FieldRead {
-  context: unknown
-  cache: Cacheback
-  job: ResolverJob
-  key: string
-  args: ResolverJobArgs
-  /** Resolves the field when the read misses. */
-  fetch: () => unknown
-}
-
-/** Reads one field through the operation's batch. */
-export function readField({ context, cache, job, key, args, fetch }: FieldRead): Promise<ReadResult<unknown>> {
-  const state = stateOf(context)
-  let batch = state.batches.get(cache)
-  if (!batch) state.batches.set(cache, (batch = new ReadBatch(cache)))
-  return batch.read(job, key, args, fetch)
-}
-
-/** Records a served field for the extensions. */
-export function recordField(context: unknown, result: ReadResult<unknown>, path: Path, coordinate: string): void {
-  const state = stateOf(context)
-  state[result.status]++
-  if (result.status === 'stale') {
-    state.staleFields.push({ path: responsePathAsArray(path), coordinate, age: Math.round(result.age ?? 0), lifetime: result.lifetime, refresh: result.refresh ?? 'in-flight' })
+/** The memo of the execution `info` belongs to, or undefined when nothing identifies it. */
+function memoOf(info: GraphQLResolveInfo): ExecutionMemo | undefined {
+  const variables: unknown = info.variableValues
+  if (!isObject(variables)) return undefined
+  if (info.operation?.operation === 'subscription') {
+    const payload: unknown = info.rootValue
+    if (!isObject(payload)) return undefined
+    let events = byEvent.get(variables)
+    if (!events) byEvent.set(variables, (events = new WeakMap()))
+    let memo = events.get(payload)
+    if (!memo) events.set(payload, (memo = new Map()))
+    return memo
   }
+  let memo = byVariables.get(variables)
+  if (!memo) byVariables.set(variables, (memo = new Map()))
+  return memo
 }
 
-/** What the operation with this context read, or undefined when it read no cached field. */
-export function operationReads(context: unknown): OperationReads | undefined {
-  if (typeof context !== 'object' || context === null) return undefined
-  const state = states.get(context)
-  if (!state || state.hit + state.stale + state.miss === 0) return undefined
-  return { hit: state.hit, stale: state.stale, miss: state.miss, staleFields: state.staleFields }
+/** One field read: the cache, the job call (`fetch`: the request's own resolver call, used only when the read fetches). */
+export interface FieldRead extends CacheRead {
+  key: string
+}
+
+/** Reads one field through its execution's memo and the tick's batch. */
+export function readField(info: GraphQLResolveInfo, cache: Cacheback, read: FieldRead): Result {
+  const memo = memoOf(info)
+  if (!memo) return queueOf(cache).add(read.key, read)
+  let result = memo.get(read.key)
+  if (!result) memo.set(read.key, (result = queueOf(cache).add(read.key, read)))
+  return result
 }

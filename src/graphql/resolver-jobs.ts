@@ -6,18 +6,24 @@
  */
 import { MapperKind, mapSchema } from '@graphql-tools/utils'
 import {
+  type FieldNode,
   type GraphQLFieldConfig,
   type GraphQLFieldResolver,
   type GraphQLObjectType,
   type GraphQLResolveInfo,
   type GraphQLSchema,
+  Kind,
+  type OperationDefinitionNode,
   defaultFieldResolver,
+  parse,
 } from 'graphql'
 import type { Cacheback } from '../cacheback.js'
 import { CachebackError } from '../errors.js'
 import { Job } from '../job.js'
 import { type ResolverJobArgs, fieldKeyParts } from './field-keys.js'
+import { hideFromSupergraph } from './federation.js'
 import { type FieldPolicy, fieldPolicy } from './field-policy.js'
+import type { FieldSelection } from './selection.js'
 
 /** Builds the context a refresh runs with. @default () => ({}) */
 export type RefreshContextFactory = (input: { coordinate: string; scope: string | undefined }) => object | Promise<object>
@@ -53,8 +59,8 @@ export interface ResolverJobOptions {
   policy: FieldPolicy
   /** The field's own resolver. */
   resolve: GraphQLFieldResolver<unknown, unknown>
-  /** The resolve info a refresh passes to the resolver. */
-  info: () => GraphQLResolveInfo
+  /** The resolve info a refresh passes to the resolver (given the field's selection with `keySelection: true`). */
+  info: (selection?: FieldSelection) => GraphQLResolveInfo
   /** The context a refresh passes to the resolver. */
   context: RefreshContextFactory
   cache: Cacheback
@@ -64,7 +70,7 @@ export interface ResolverJobOptions {
 export class ResolverJob extends Job<ResolverJobArgs, unknown> {
   readonly policy: FieldPolicy
   private readonly original: GraphQLFieldResolver<unknown, unknown>
-  private readonly info: () => GraphQLResolveInfo
+  private readonly info: (selection?: FieldSelection) => GraphQLResolveInfo
   private readonly context: RefreshContextFactory
 
   constructor({ policy, resolve, info, context, cache }: ResolverJobOptions) {
@@ -83,10 +89,10 @@ export class ResolverJob extends Job<ResolverJobArgs, unknown> {
     return this.policy.coordinate
   }
 
-  /** The refresh: the original resolver, with a factory context. */
-  async fetch(parent: unknown, args: Record<string, unknown>, scope: string | null): Promise<unknown> {
+  /** The refresh: the original resolver, with a factory context (a root field gets `undefined` as parent). */
+  async fetch(parent: unknown, args: Record<string, unknown>, scope: string | null, selection?: FieldSelection): Promise<unknown> {
     const context = await this.context({ coordinate: this.policy.coordinate, scope: scope ?? undefined })
-    return this.original(parent, args, context, this.info())
+    return this.original(this.policy.root ? undefined : parent, args, context, this.info(selection))
   }
 
   /** A value the store would change is served uncached (already reported as store-error). */
@@ -96,21 +102,41 @@ export class ResolverJob extends Job<ResolverJobArgs, unknown> {
 
 }
 
-/** The `info` a refresh gets: field name, parent and return type, schema, path. */
-export function refreshInfo(schema: GraphQLSchema, typeName: string, fieldName: string): GraphQLResolveInfo {
+/** Where a refresh's `info` is built: the schema and the field. */
+export interface RefreshInfoInput {
+  schema: GraphQLSchema
+  typeName: string
+  fieldName: string
+  /** The field's normalized selection (`keySelection: true`). */
+  selection?: FieldSelection
+}
+
+/**
+ * The `info` a refresh gets: field name, parent and return type, schema,
+ * path; with a selection (`keySelection: true`) also the field's node with
+ * its selection set (fragments inlined), an operation holding it, and the
+ * variables it uses. Without one, `fieldNodes` is empty.
+ */
+export function refreshInfo({ schema, typeName, fieldName, selection }: RefreshInfoInput): GraphQLResolveInfo {
   const parentType = schema.getType(typeName) as GraphQLObjectType
   const field = parentType.getFields()[fieldName]
+  let operation: OperationDefinitionNode | undefined
+  if (selection) {
+    const definition = parse(`{ ${fieldName} ${selection.selection} }`, { noLocation: true }).definitions[0]
+    if (definition.kind === Kind.OPERATION_DEFINITION) operation = definition
+  }
+  const fieldNode = operation?.selectionSet.selections[0] as FieldNode | undefined
   return {
     fieldName,
-    fieldNodes: [],
+    fieldNodes: fieldNode ? [fieldNode] : [],
     returnType: field.type,
     parentType,
     path: { prev: undefined, key: fieldName, typename: typeName },
     schema,
     fragments: {},
     rootValue: undefined,
-    operation: undefined as never,
-    variableValues: {},
+    operation: operation as never,
+    variableValues: { ...selection?.variables },
   } as GraphQLResolveInfo
 }
 
@@ -125,7 +151,7 @@ export function forEachCachedField(
       const type = schema.getType(typeName) as GraphQLObjectType
       const existing = config.extensions?.cacheback as CachedFieldExtension | undefined
       const policy = existing?.policy ?? fieldPolicy({ schema, type, fieldName, field: config, hasScopeFunction })
-      if (!policy) return config
+      if (!policy) return hideFromSupergraph(type === schema.getQueryType(), fieldName, config)
       return visit(type, fieldName, config, existing ?? { policy, resolve: config.resolve ?? defaultFieldResolver }) ?? config
     },
   })
@@ -143,7 +169,7 @@ export function resolverJobs(schema: GraphQLSchema, options: ResolverJobsOptions
   const jobs: ResolverJob[] = []
   const context = options.context ?? (() => ({}))
   forEachCachedField(schema, true, (type, fieldName, _config, found) => {
-    const job = new ResolverJob({ policy: found.policy, resolve: found.resolve, info: () => refreshInfo(schema, type.name, fieldName), context, cache: options.cache })
+    const job = new ResolverJob({ policy: found.policy, resolve: found.resolve, info: (selection) => refreshInfo({ schema, typeName: type.name, fieldName, selection }), context, cache: options.cache })
     registerFieldJob(options.cache, job)
     jobs.push(job)
   })

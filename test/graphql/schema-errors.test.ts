@@ -44,7 +44,7 @@ it('accepts PRIVATE with a scope function, and a field directive overriding its 
 
 it('does not mutate the input schema', () => {
   const directive = cachebackDirective({ cache: new Cacheback() })
-  const input = makeExecutableSchema({ typeDefs: [directive.typeDefs, 'type Query { a: String @cacheback }'] })
+  const input = makeExecutableSchema({ typeDefs: [directive.typeDefs, 'type Query { a: String @cacheback }'], resolvers: { Query: { a: () => 'a' } } })
   const before = (input.getQueryType() as any).getFields().a.resolve
   const output = directive.transformer(input)
   expect(output).not.toBe(input)

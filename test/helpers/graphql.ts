@@ -31,6 +31,7 @@ export const typeDefs = /* GraphQL */ `
   type Tweet {
     id: ID!
     text: String!
+    likes: Int @cacheback(lifetime: 10)
   }
   type Profile {
     id: ID!
@@ -82,6 +83,9 @@ export function resolvers(upstream: Upstream) {
         count('tweets')
         return Array.from({ length: limit }, (_, i) => ({ id: `${user.id}-${i}`, text: `tweet ${i} of ${user.id} v${upstream.version}` }))
       },
+    },
+    Tweet: {
+      likes: (tweet: { id: string }) => (count('likes'), tweet.id.length * 10 + upstream.version),
     },
     Profile: {
       email: (profile: { id: string }) => {

@@ -36,7 +36,7 @@ afterAll(async () => {
 describe('the packed package', () => {
   it('ships dist, the directive SDL, README and LICENSE; no sources, tests or maps', async () => {
     expect(packed.files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'schema-directives/cacheback.graphql', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/worker.js']))
-    for (const entry of ['redis', 'bee-queue', 'graphql', 'apollo', 'testing']) expect(packed.files).toContain(`dist/${entry}/index.d.ts`)
+    for (const entry of ['redis', 'bee-queue', 'graphql', 'apollo', 'envelop', 'mercurius', 'testing']) expect(packed.files).toContain(`dist/${entry}/index.d.ts`)
     expect(packed.files.filter((path) => !/^(dist\/|schema-directives\/|LICENSE$|README\.md$|package\.json$)/.test(path) || path.endsWith('.map'))).toEqual([])
     const manifest = JSON.parse(await readFile(join(project.dir, 'node_modules/graphql-cacheback/package.json'), 'utf8')) as Record<string, Record<string, unknown>>
     expect(manifest.scripts.prepare).toBeUndefined()

@@ -8,7 +8,7 @@ import { buildSchema } from 'graphql'
 import { Cacheback } from 'graphql-cacheback'
 import { createRefreshWorker } from 'graphql-cacheback/bee-queue'
 import { cachebackApolloPlugin } from 'graphql-cacheback/apollo'
-import { type RefreshContextFactory, cachebackDirective, cachebackTypeDefs, operationReads, resolverJobs } from 'graphql-cacheback/graphql'
+import { type RefreshContextFactory, cachebackDirective, cachebackTypeDefs, resolverJobs, takeCacheReads } from 'graphql-cacheback/graphql'
 
 const cache = new Cacheback()
 const context: RefreshContextFactory = ({ coordinate, scope }) => ({ coordinate, scope })
@@ -17,5 +17,5 @@ const schema = directive.transformer(buildSchema(`${cachebackTypeDefs}\ntype Que
 
 export const server = new ApolloServer({ schema, plugins: [cachebackApolloPlugin()] })
 export const jobs = resolverJobs(schema, { cache, context })
-export const reads = operationReads({})
+export const reads = takeCacheReads({})
 export const worker = () => createRefreshWorker({ cache, schema, context })

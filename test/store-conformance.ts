@@ -4,7 +4,7 @@
  * locks on the logical clock.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { decodeEntry, encodeEntry, readHeader } from '../src/entry.js'
+import { ENTRY_LAYOUT, decodeEntry, encodeEntry, readHeader } from '../src/entry.js'
 import type { Store } from '../src/stores/store.js'
 import { createClock, type TestClock } from './helpers/clock.js'
 import { uniqueNamespace } from './helpers/namespace.js'
@@ -103,7 +103,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       })
 
       it('overwrites data that is not an entry of this format', async () => {
-        const foreign = [Buffer.from('plain text'), Buffer.from([0xcb, 0x01, 0x00]), Buffer.from([0xcb, 0x02, ...entryAt(Number.MAX_VALUE).subarray(2)])]
+        const foreign = [Buffer.from('plain text'), Buffer.from([0xcb, 0x01, 0x00]), Buffer.from([0xcb, ENTRY_LAYOUT.version + 1, ...entryAt(Number.MAX_VALUE).subarray(2)])]
         for (const [i, data] of foreign.entries()) {
           expect(await write(key(`f${i}`), data, Number.MAX_VALUE)).toBe(true)
           const entry = entryAt(0)
@@ -121,9 +121,9 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         clock.advance(5)
         expect(await store.expire(key('e'), clock.now())).toBe(true)
         const stored = await store.get(key('e')) as Uint8Array
-        expect(readHeader(stored)).toEqual({ createdAt, freshUntil: clock.now(), expiresAt: createdAt + TTL_MS * 10 })
+        expect(readHeader(stored)).toEqual({ createdAt, freshUntil: clock.now(), expiresAt: createdAt + TTL_MS * 10, invalidatedAt: 0 })
         expect(decodeEntry(stored, key('e')).value).toEqual({ kept: true })
-        expect(bytesOf(stored)?.subarray(26)).toEqual(data.subarray(26))
+        expect(bytesOf(stored)?.subarray(ENTRY_LAYOUT.headerBytes)).toEqual(data.subarray(ENTRY_LAYOUT.headerBytes))
       })
 
       it('never makes an entry fresher', async () => {

@@ -8,9 +8,10 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import { DEFAULT_COMMAND_TIMEOUT_MS, reconnectDelayMs } from '../defaults.js'
 import { CachebackError, messageOf } from '../errors.js'
-import type { LockHold, LockRequest, LockResult, Store, StoreSetOptions } from '../stores/store.js'
+import type { InvalidateRequest, InvalidationTarget, LockHold, LockRequest, LockResult, Store, StoreSetOptions } from '../stores/store.js'
+import { type BoundedCall, invalidateTarget, writeEntry } from './redis-invalidation.js'
 import { RedisScript, type RedisClient } from './redis-script.js'
-import { ACQUIRE_LOCK_LUA, EXPIRE_ENTRY_LUA, MARK_LOCK_FAILED_LUA, RELEASE_LOCK_LUA, SET_ENTRY_LUA } from './scripts.js'
+import { ACQUIRE_LOCK_LUA, EXPIRE_ENTRY_LUA, MARK_LOCK_FAILED_LUA, RELEASE_LOCK_LUA } from './scripts.js'
 
 export type { RedisClient } from './redis-script.js'
 
@@ -37,7 +38,6 @@ export interface RedisStoreOptions {
 
 export { DEFAULT_COMMAND_TIMEOUT_MS }
 
-const setEntry = new RedisScript(SET_ENTRY_LUA)
 const expireEntry = new RedisScript(EXPIRE_ENTRY_LUA)
 const acquireLock = new RedisScript(ACQUIRE_LOCK_LUA)
 const releaseLock = new RedisScript(RELEASE_LOCK_LUA)
@@ -47,7 +47,8 @@ const markLockFailed = new RedisScript(MARK_LOCK_FAILED_LUA)
  * A {@link Store} on Redis (standalone or Cluster). `getMany` is one `MGET`
  * on a standalone server; on a Cluster it sends one `GET` per key at once
  * (keys hash to different slots). Either way a key holding another type than
- * a string reads as absent.
+ * a string reads as absent. Entries are filed in index sorted sets on write
+ * and invalidated through them (`redis-invalidation.ts`): no `KEYS` or `SCAN`.
  *
  * Errors: `E_STORE_TIMEOUT` when a call exceeds `commandTimeoutMs`,
  * `E_CORRUPT_ENTRY` when a key holds another Redis type than a string
@@ -62,6 +63,7 @@ export class RedisStore implements Store {
   readonly commandTimeoutMs: number
   private readonly ownsClient: boolean
   private connecting: Promise<void> | undefined
+  private readonly bounded: BoundedCall = (op, keys, run) => this.call(op, keys, run)
 
   constructor(options: RedisStoreOptions) {
     const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
@@ -87,8 +89,11 @@ export class RedisStore implements Store {
   }
 
   async set(key: string, data: Uint8Array, options: StoreSetOptions): Promise<boolean> {
-    const args = [Buffer.from(data), String(options.createdAt), wholeMs(options.ttlMs, 'ttlMs', key)]
-    return (await this.call('SET', key, (client) => setEntry.run(client, [key], args))) === 1
+    return writeEntry(this.bounded, this.client.isCluster, { key, data, options, ttlMs: wholeMs(options.ttlMs, 'ttlMs', key) })
+  }
+
+  async invalidate(target: InvalidationTarget, request: InvalidateRequest): Promise<number> {
+    return invalidateTarget(this.bounded, this.client.isCluster, target, request)
   }
 
   async delete(key: string): Promise<void> {

@@ -1,2 +1,2 @@
 /** `graphql-cacheback/apollo`: the Apollo Server 5 plugin (peer: `@apollo/server`). */
-export { cachebackApolloPlugin } from './plugin.js'
+export { cachebackApolloPlugin, type CachebackApolloPluginOptions } from './plugin.js'

@@ -6,6 +6,7 @@ import { getDirective } from '@graphql-tools/utils'
 import { type GraphQLFieldConfig, type GraphQLObjectType, type GraphQLSchema, isNonNullType } from 'graphql'
 import { DEFAULT_FETCH_ON_MISS, DEFAULT_LIFETIME, DEFAULT_REFRESH_TIMEOUT, DEFAULT_TTL } from '../defaults.js'
 import { CachebackError, messageOf } from '../errors.js'
+import { type TagTemplate, parseTagTemplates } from './tag-templates.js'
 
 /** The directive's arguments for one field, defaults applied. Times in seconds. */
 export interface FieldPolicy {
@@ -18,10 +19,16 @@ export interface FieldPolicy {
   keyArgs?: string[]
   keyFields?: string[]
   queue?: string
+  /** The parent type's name (`User` of `User.tweets`). */
+  parentType: string
+  /** Whether the parent type is a root type (Query): its fields read no entity. */
+  root: boolean
+  /** The parsed `tags` templates. */
+  tags?: TagTemplate[]
 }
 
 const DIRECTIVE = 'cacheback'
-const KNOWN_ARGS = new Set(['lifetime', 'ttl', 'fetchOnMiss', 'refreshTimeout', 'scope', 'keyArgs', 'keyFields', 'queue'])
+const KNOWN_ARGS = new Set(['lifetime', 'ttl', 'fetchOnMiss', 'refreshTimeout', 'scope', 'keyArgs', 'keyFields', 'queue', 'tags'])
 
 function schemaError(coordinate: string, message: string): CachebackError {
   return new CachebackError('E_SCHEMA', `@cacheback on ${coordinate}: ${message}`, { coordinate })
@@ -69,8 +76,12 @@ export function fieldPolicy(
     keyArgs: args.keyArgs as string[] | undefined,
     keyFields: args.keyFields as string[] | undefined,
     queue: args.queue as string | undefined,
+    parentType: type.name,
+    root: type === schema.getQueryType(),
   }
   checkPolicy(policy, type, field, hasScopeFunction)
+  const tags = args.tags as string[] | undefined
+  if (tags && tags.length > 0) policy.tags = parseTagTemplates(tags, { coordinate, parentType: type, field, scope: policy.scope, keyFields: policy.keyFields })
   return policy
 }
 

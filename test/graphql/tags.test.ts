@@ -15,7 +15,7 @@ import { createClock } from '../helpers/clock.js'
 import { EventLog } from '../helpers/events.js'
 import { type RedisServerHandle, startRedisServer } from '../helpers/redis-server.js'
 
-function transform(sdl: string, options: { scope?: boolean; cache?: Cacheback; resolvers?: object } = {}) {
+function transform(sdl: string, options: { scope?: boolean; cache?: Cacheback; resolvers?: Record<string, any> } = {}) {
   const directive = cachebackDirective({ cache: options.cache ?? new Cacheback(), scope: options.scope ? () => 'u' : undefined })
   const schema = makeExecutableSchema({ typeDefs: [directive.typeDefs, sdl], resolvers: options.resolvers ?? {} })
   return { directive, run: () => directive.transformer(schema) }

@@ -4,6 +4,8 @@
  * - `apollo-cacheback`: Apollo Server 5 (standalone HTTP server), the
  *   schema transformed by `cachebackDirective` on a `RedisStore` made from
  *   `REDIS_URL`, `cachebackApolloPlugin()`;
+ * - `apollo-cacheback-tags`: the same with tags in use (`LIST_TAGS`, filled
+ *   on every read and filed on every write);
  * - `apollo`: the same server and plugin, the schema without a cache;
  * - `mercurius-cache`: Fastify 5 + Mercurius + mercurius-cache with its
  *   Redis storage (`ttl` and `stale` as cacheback's lifetime and grace);
@@ -32,13 +34,13 @@ const kind = env('KIND')
 const redisUrl = env('REDIS_URL')
 const prefix = env('PREFIX')
 
-async function apollo(cached: boolean): Promise<number> {
+async function apollo(cached: boolean, tagged = false): Promise<number> {
   const resolvers = listResolvers()
   if (process.env.ASYNC_RESOLVERS) {
     const sync = resolvers.Item.details
     resolvers.Item.details = (async (item: { id: number }) => sync(item)) as never
   }
-  let schema = makeExecutableSchema({ typeDefs: [cachebackTypeDefs, listTypeDefs(cached)], resolvers })
+  let schema = makeExecutableSchema({ typeDefs: [cachebackTypeDefs, tagged ? listTypeDefs(cached, true) : listTypeDefs(cached)], resolvers })
   if (cached) {
     const cache = new Cacheback({ store: new RedisStore({ redis: redisUrl }), namespace: `${prefix}list-cb` })
     schema = cachebackDirective({ cache }).transformer(schema)
@@ -69,5 +71,5 @@ async function mercuriusServer(cached: boolean): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0
 }
 
-const port = kind.startsWith('apollo') ? await apollo(kind === 'apollo-cacheback') : await mercuriusServer(kind === 'mercurius-cache')
+const port = kind.startsWith('apollo') ? await apollo(kind.startsWith('apollo-cacheback'), kind === 'apollo-cacheback-tags') : await mercuriusServer(kind === 'mercurius-cache')
 announceReady(port, { stats: () => ({ ...counts }) })

@@ -83,7 +83,7 @@ function identitiesOf(directive: SchemaCache): Map<string, string[][]> {
 /** Visits one object of the result: records its entities and walks its selected fields. */
 function visitObject(walk: Walk, type: GraphQLObjectType, selectionSet: SelectionSetNode, data: Record<string, unknown>): void {
   const byName: Record<string, unknown> = {}
-  collectFields(walk, type, selectionSet, data, byName)
+  collectFields(walk, { type, data, byName }, selectionSet)
   for (const fields of walk.identities.get(type.name) ?? []) {
     const id = fields.length === 1 ? byName[fields[0]] : Object.fromEntries(fields.map((name) => [name, byName[name]]))
     const idString = entityIdString(id)
@@ -91,7 +91,15 @@ function visitObject(walk: Walk, type: GraphQLObjectType, selectionSet: Selectio
   }
 }
 
-function collectFields(walk: Walk, type: GraphQLObjectType, selectionSet: SelectionSetNode, data: Record<string, unknown>, byName: Record<string, unknown>): void {
+/** One object of the result being read: its type, its data (by response key), and its leaf values by field name. */
+interface VisitedObject {
+  type: GraphQLObjectType
+  data: Record<string, unknown>
+  byName: Record<string, unknown>
+}
+
+function collectFields(walk: Walk, object: VisitedObject, selectionSet: SelectionSetNode): void {
+  const { type, data, byName } = object
   for (const selection of selectionSet.selections) {
     if (selection.kind === 'Field') {
       const name = selection.name.value
@@ -103,7 +111,7 @@ function collectFields(walk: Walk, type: GraphQLObjectType, selectionSet: Select
       continue
     }
     const fragment = selection.kind === 'InlineFragment' ? selection : walk.fragments[selection.name.value]
-    if (fragment && applies(walk.schema, fragment.typeCondition?.name.value, type)) collectFields(walk, type, fragment.selectionSet, data, byName)
+    if (fragment && applies(walk.schema, fragment.typeCondition?.name.value, type)) collectFields(walk, object, fragment.selectionSet)
   }
 }
 

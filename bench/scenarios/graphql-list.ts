@@ -91,8 +91,9 @@ async function checkAnswer(contender: Running, page: number, expectHits: boolean
 async function start(context: ScenarioContext): Promise<Running[]> {
   const running: Running[] = []
   try {
-    for (const contender of CONTENDERS) {
-      const server = await startServerProcess(contender.name, 'bench/processes/list-server.ts', { KIND: contender.kind, REDIS_URL: context.redisUrl, PREFIX: `${context.prefix}${contender.kind}-` }, contender.root)
+    for (const [i, contender] of CONTENDERS.entries()) {
+      // A key prefix per contender: two cacheback servers (with and without tags, the baseline) never share entries.
+      const server = await startServerProcess(contender.name, 'bench/processes/list-server.ts', { KIND: contender.kind, REDIS_URL: context.redisUrl, PREFIX: `${context.prefix}c${i}-` }, contender.root)
       running.push({ ...contender, server, client: new GraphqlHttpClient(server.url, CONCURRENCY) })
     }
   } catch (error) {

@@ -42,7 +42,9 @@ async function apollo(cached: boolean, tagged = false): Promise<number> {
   }
   let schema = makeExecutableSchema({ typeDefs: [cachebackTypeDefs, tagged ? listTypeDefs(cached, true) : listTypeDefs(cached)], resolvers })
   if (cached) {
-    const cache = new Cacheback({ store: new RedisStore({ redis: redisUrl }), namespace: `${prefix}list-cb` })
+    // COMMAND_TIMEOUT_MS: the store's command timeout (its default unless the run sets BENCH_COMMAND_TIMEOUT_MS).
+    const commandTimeoutMs = process.env.COMMAND_TIMEOUT_MS ? Number(process.env.COMMAND_TIMEOUT_MS) : undefined
+    const cache = new Cacheback({ store: new RedisStore({ redis: redisUrl, commandTimeoutMs }), namespace: `${prefix}list-cb` })
     schema = cachebackDirective({ cache }).transformer(schema)
   }
   const server = new ApolloServer({ schema, plugins: [cachebackApolloPlugin()] })

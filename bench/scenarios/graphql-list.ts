@@ -40,6 +40,8 @@ const TAGGED = 'Apollo + cacheback, tags'
 const BASELINE = 'Apollo + cacheback, baseline checkout'
 const THEIRS = 'Mercurius + mercurius-cache'
 const baselineRoot = process.env.BENCH_BASELINE_ROOT
+/** `BENCH_COMMAND_TIMEOUT_MS`: the cacheback servers' store command timeout (default the store's 250 ms); on a loaded machine event-loop stalls past it turn hits into fall-through fetches. */
+const commandTimeoutMs = process.env.BENCH_COMMAND_TIMEOUT_MS
 /** The hot-read cost with tags in use may be this much below cacheback without them (and the baseline's). */
 const TAGS_RATIO_TARGET = 0.85
 const CONTENDERS: Contender[] = [
@@ -93,7 +95,7 @@ async function start(context: ScenarioContext): Promise<Running[]> {
   try {
     for (const [i, contender] of CONTENDERS.entries()) {
       // A key prefix per contender: two cacheback servers (with and without tags, the baseline) never share entries.
-      const server = await startServerProcess(contender.name, 'bench/processes/list-server.ts', { KIND: contender.kind, REDIS_URL: context.redisUrl, PREFIX: `${context.prefix}c${i}-` }, contender.root)
+      const server = await startServerProcess(contender.name, 'bench/processes/list-server.ts', { KIND: contender.kind, REDIS_URL: context.redisUrl, PREFIX: `${context.prefix}c${i}-`, ...(commandTimeoutMs ? { COMMAND_TIMEOUT_MS: commandTimeoutMs } : {}) }, contender.root)
       running.push({ ...contender, server, client: new GraphqlHttpClient(server.url, CONCURRENCY) })
     }
   } catch (error) {
@@ -201,6 +203,7 @@ function report(context: ScenarioContext, results: Record<string, RoundResult[]>
       `\`${THEIRS}\`: Fastify 5 + Mercurius 16 (default settings, no JIT) + mercurius-cache 8 with \`policy: { Item: { details: true } }\`, \`ttl: 3600, stale: 3600\` (cacheback's lifetime and grace), Redis storage on an ioredis client with \`enableAutoPipelining: true\`, \`invalidation: false\`. It stores JSON and reads each field with a GET, plus a PTTL because \`stale\` is set. Field hits it counted over the run: ${int(mercuriusStats.hits)}, misses: ${int(mercuriusStats.misses)} (the first query of each page, ${LIST_SIZE} fields each). \`Mercurius, no cache\`: the same server without the plugin.`,
       `\`Redis commands/query\`: the \`INFO commandstats\` delta of the benchmark's Redis over the round ÷ requests. For cacheback it is the number of round-trips: one MGET of the ${LIST_SIZE} keys per query (one execution level, one \`getMany\`). mercurius-cache's commands are auto-pipelined by ioredis (commands issued in one tick share a write), so its round-trips are fewer than its commands, but Redis executes each.`,
       `\`${TAGGED}\`: the same server with \`tags: ${'["item:{parent.id}", "items"]'}\` on \`Item.details\`: each read fills both templates (the absent-value check), each write files the entry in its job's, its entity's (\`Item\`, by \`id\`) and both tags' indexes. The reads are the same single MGET.${baselineRoot ? ` \`${BASELINE}\`: \`bench/processes/list-server.ts\` of the checkout at \`BENCH_BASELINE_ROOT\` (its own library code, no tags), the hot-read cost before this change, in the same run.` : ''}`,
+      ...(commandTimeoutMs ? [`Run with \`BENCH_COMMAND_TIMEOUT_MS=${commandTimeoutMs}\`: every cacheback server's store calls time out after ${commandTimeoutMs} ms instead of 250, so that the loaded machine's event-loop stalls do not turn hits into fall-through fetches (the hot path is what is measured).`] : []),
       `\`vs same server uncached\` = the contender's req/s ÷ its uncached server's req/s in the same round, median over rounds: the overhead ratio. Apollo and Mercurius differ in their own speed; cacheback on Apollo vs mercurius-cache on Mercurius in absolute req/s: ${ratio(vsTheirs)} (median of the per-round ratios).`,
     ],
   }

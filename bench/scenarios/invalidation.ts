@@ -120,7 +120,7 @@ function report(context: ScenarioContext, measured: Measured[], perRead: Record<
       { name: 'Redis commands per read after an invalidation (the entries refreshed since)', target: 'get 1', actual: readCommands, met: readCommands === 'get 1.00' },
     ],
     notes: [
-      `Entries: \`cacheback(fn, { tags: (id) => ['all', \`item:\${id}\`] })\` on \`RedisStore\`, values of ~${VALUE_JSON_BYTES} bytes of JSON, ${int(ENTRIES)} ids, written by \`refresh(id)\` (${SEED_CONCURRENCY} in flight) before each round; the time is \`await cache.invalidate({ tag: 'all' }, { mode })\` alone.`,
+      `Entries: \`cacheback(fn, { tags: (id) => ['all', 'item:' + id] })\` on \`RedisStore\`, values of ~${VALUE_JSON_BYTES} bytes of JSON, ${int(ENTRIES)} ids, written by \`refresh(id)\` (${SEED_CONCURRENCY} in flight) before each round; the time is \`await cache.invalidate({ tag: 'all' }, { mode })\` alone.`,
       'What one invalidation sends: one script on the tag\'s index (stamp the invalidation, drop expired members, return the members), then the members in script calls of 200 entry keys plus their 200 refresh-lock keys (standalone; 4 calls in flight), or one call per hash slot (Cluster: the keys spread over the 16,384 slots, so mostly one or two keys per call; 32 in flight). `stale` rewrites 16 header bytes of each entry in place (`SETRANGE`); `purge` replaces each with a 35-byte tombstone; both delete the refresh locks.',
       'Reads never check an index or a stamp: the entry header carries the invalidation, so a read after one is the same single GET (one MGET per GraphQL execution level) as before it.',
       'The Cluster runs on the same 2 cores as the benchmark process and the standalone Redis (three more redis-server processes).',

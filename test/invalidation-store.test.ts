@@ -11,7 +11,8 @@ import { encodeEntry } from '../src/entry.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { RedisStore } from '../src/redis/index.js'
 import { slotOf } from '../src/redis/slots.js'
-import { stampKeyOf } from '../src/invalidation/index-keys.js'
+import { stampKeyOf, tagIndex } from '../src/invalidation/index-keys.js'
+import { Cacheback, cacheback } from '../src/index.js'
 import { describeInvalidationConformance } from './invalidation-conformance.js'
 import { uniqueNamespace } from './helpers/namespace.js'
 import { type RedisClusterHandle, startRedisCluster } from './helpers/redis-server.js'
@@ -71,6 +72,19 @@ describe('Redis indexes', () => {
     expect(stampTtl).toBeGreaterThan(15_000)
     expect(stampTtl).toBeLessThanOrEqual(20_000)
     expect(await admin.hget(stampKeyOf(index), 's')).toBe(String(NOW))
+  })
+
+  it('hold compact members, so a small index stays a listpack (about 110 bytes, not 1 KB)', async () => {
+    const cache = new Cacheback({ namespace: uniqueNamespace('idx-compact'), store: new RedisStore({ redis: redisUrl }) })
+    const job = cacheback(async (id: number) => id, { name: 'graphql:SomeType.someField', cache, tags: (id) => [`thing:${id}`] })
+    await job(7)
+    const index = tagIndex(cache.namespace, 'thing:7')
+    expect(await admin.object('ENCODING', index)).toBe('listpack')
+    const [member] = await admin.zrangeBuffer(index, 0, -1)
+    expect(member.length).toBeLessThanOrEqual(64)
+    expect(await cache.invalidate({ tag: 'thing:7' })).toBe(1)
+    expect((await job.peek(7)).status).toBe('stale')
+    await cache.close()
   })
 
   it('keep an index and its stamp key in one Cluster slot', () => {

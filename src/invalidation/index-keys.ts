@@ -15,9 +15,12 @@ import { checkTags } from './tags.js'
 /** What an index gathers: a job's entries, an entity's, a job's group, a tag's. */
 export type IndexKind = 'job' | 'entity' | 'group' | 'tag'
 
+/** Hex digits of the hash in an index key: 128 bits, as unique as a key needs, and a shorter Redis key per index. */
+const INDEX_HASH_HEX = 32
+
 /** Key of an index (Redis: a sorted set of entry keys scored by their `expiresAt`). */
 export function indexKey(namespace: string, kind: IndexKind, parts: unknown): string {
-  return `${namespace}:index:${kind}:{${hashParts([namespace, kind, parts])}}`
+  return `${namespace}:index:${kind}:{${hashParts([namespace, kind, parts]).slice(0, INDEX_HASH_HEX)}}`
 }
 
 /** Key of an index's invalidation stamps (Redis: a hash, `s` and `p`, in the index's slot). */

@@ -14,7 +14,7 @@ import { CREATED_AT, EXPIRES_AT, FILE_FUNCTION, FRESH_UNTIL_AT, INVALIDATED_AT, 
  */
 export const INDEX_ADD_LUA = `-- KEYS[1]  index key
 -- KEYS[2]  its stamp key
--- ARGV[1]  entry key
+-- ARGV[1]  the entry's member (members.ts: its key, compacted)
 -- ARGV[2]  the entry's expiresAt, ms epoch (its score)
 -- ARGV[3]  the entry's createdAt, ms epoch (members that expired before it leave)
 -- ARGV[4]  the entry's PX, whole ms (the index lives at least that long)
@@ -35,7 +35,7 @@ export const INDEX_STAMP_LUA = `-- KEYS[1]  index key
 -- ARGV[3]  how long the stamp is remembered, whole ms
 -- Raises the stamp field to now (writes of values fetched before it then lose),
 -- keeps the stamp key at least ARGV[3] ms, drops members whose entries have
--- expired, and returns the members (entry keys).
+-- expired, and returns the members (compacted entry keys, members.ts).
 local now = tonumber(ARGV[1])
 if (tonumber(redis.call('HGET', KEYS[2], ARGV[2])) or 0) < now then
   redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])

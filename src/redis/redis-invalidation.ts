@@ -16,6 +16,7 @@ import type { InvalidateRequest, InvalidationTarget, StoreSetOptions } from '../
 import { INDEX_ADD_LUA, INDEX_STAMP_LUA, MARK_ENTRIES_LUA } from './invalidation-scripts.js'
 import { RedisScript, type RedisClient } from './redis-script.js'
 import { SET_ENTRY_LUA } from './scripts.js'
+import { keyOfMember, memberOf } from './members.js'
 import { slotOf } from './slots.js'
 
 /** One store call bounded by the store's command timeout, with coded errors (`RedisStore`'s). */
@@ -44,15 +45,16 @@ export async function writeEntry(call: BoundedCall, cluster: boolean, { key, dat
   const args = [Buffer.from(data), String(options.createdAt), ttlMs]
   if (!cluster || indexes.length === 0) {
     const keys = [key, ...indexes.flatMap((index) => [index, stampKeyOf(index)])]
-    return (await call('SET', key, (client) => setEntry.run(client, keys, [...args, '0', '0']))) !== 0
+    const member = indexes.length > 0 ? memberOf(indexes[0], key) : ''
+    return (await call('SET', key, (client) => setEntry.run(client, keys, [...args, '0', '0', member]))) !== 0
   }
   const expiresAt = readHeader(data)?.expiresAt ?? 0
   const stamps = await Promise.all(
-    indexes.map((index) => call('ZADD', index, (client) => indexAdd.run(client, [index, stampKeyOf(index)], [key, String(expiresAt), String(options.createdAt), ttlMs])) as Promise<[string, string]>),
+    indexes.map((index) => call('ZADD', index, (client) => indexAdd.run(client, [index, stampKeyOf(index)], [memberOf(index, key), String(expiresAt), String(options.createdAt), ttlMs])) as Promise<[string, string]>),
   )
   const stale = Math.max(0, ...stamps.map(([s]) => Number(s) || 0))
   const purge = Math.max(0, ...stamps.map(([, p]) => Number(p) || 0))
-  return (await call('SET', key, (client) => setEntry.run(client, [key], [...args, String(stale), String(purge)]))) !== 0
+  return (await call('SET', key, (client) => setEntry.run(client, [key], [...args, String(stale), String(purge), '']))) !== 0
 }
 
 /** Marks stale or purges what the target reaches; the number of entries reached. */
@@ -62,8 +64,9 @@ export async function invalidateTarget(call: BoundedCall, cluster: boolean, targ
   else {
     const { index, prefix } = target
     const stampArgs = [String(request.now), request.mode === 'purge' ? 'p' : 's', Math.max(1, Math.ceil(request.rememberMs))]
-    const members = (await call('INVALIDATE', index, (client) => indexStamp.run(client, [index, stampKeyOf(index)], stampArgs))) as string[]
-    keys = prefix ? members.filter((key) => key.startsWith(prefix)) : members
+    const members = (await call('INVALIDATE', index, (client) => indexStamp.runBuffer(client, [index, stampKeyOf(index)], stampArgs))) as Buffer[]
+    const all = members.map((member) => keyOfMember(index, member))
+    keys = prefix ? all.filter((key) => key.startsWith(prefix)) : all
   }
   const groups = cluster ? bySlot(keys) : inChunks(keys)
   const markArgs = (entries: number) => [String(request.now), request.mode, Math.max(1, Math.ceil(request.rememberMs)), entries]

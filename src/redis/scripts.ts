@@ -25,6 +25,7 @@ export const SET_ENTRY_LUA = `-- KEYS[1]  entry key
 -- ARGV[3]  PX safety-net ttl, whole ms
 -- ARGV[4]  latest stale stamp of its indexes read by the caller, ms ('0': none)
 -- ARGV[5]  latest purge stamp of its indexes read by the caller, ms ('0': none)
+-- ARGV[6]  the entry's member in its indexes (members.ts; '' without indexes)
 -- Returns 1 when written; 2 when written stale (an invalidation came after
 -- createdAt: freshUntil = createdAt, invalidatedAt carried on); 0 when
 -- refused: the stored entry has a newer createdAt, or a purge (a tombstone,
@@ -63,7 +64,7 @@ if ours then
   expiresAt = struct.unpack('>d', ARGV[1], ${EXPIRES_AT})
 end
 for i = 2, #KEYS, 2 do
-  file(KEYS[i], KEYS[1], expiresAt, ARGV[2], ARGV[3])
+  file(KEYS[i], ARGV[6], expiresAt, ARGV[2], ARGV[3])
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 if ours and created < staleAt then

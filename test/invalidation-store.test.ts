@@ -80,7 +80,7 @@ describe('Redis indexes', () => {
     await job(7)
     const index = tagIndex(cache.namespace, 'thing:7')
     expect(await admin.object('ENCODING', index)).toBe('listpack')
-    const [member] = await admin.zrangeBuffer(index, 0, -1)
+    const [member] = await admin.zrangeBuffer(index, '0', '-1')
     expect(member.length).toBeLessThanOrEqual(64)
     expect(await cache.invalidate({ tag: 'thing:7' })).toBe(1)
     expect((await job.peek(7)).status).toBe('stale')

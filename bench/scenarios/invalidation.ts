@@ -8,6 +8,7 @@
  */
 import { Cluster } from 'ioredis'
 import { Cacheback, InProcessRefresher, cacheback } from '../../src/index.js'
+import { jobIndex, tagIndex } from '../../src/invalidation/index-keys.js'
 import { RedisStore } from '../../src/redis/index.js'
 import { type RedisClusterHandle, startRedisCluster } from '../../test/helpers/redis-server.js'
 import type { Scenario, ScenarioContext, ScenarioReport } from '../scenario.js'
@@ -78,6 +79,31 @@ async function readsAfter(context: ScenarioContext): Promise<Record<string, numb
   }
 }
 
+/** Entries of the memory measurement. */
+const MEMORY_ENTRIES = 2000
+
+/** Redis bytes (`MEMORY USAGE`) per entry: the entry, its places in the two shared indexes (its job's, tag `all`), its own index (tag `item:<id>`). */
+async function indexMemory(context: ScenarioContext): Promise<{ entry: number; shared: number; own: number }> {
+  const namespace = `${context.prefix}memory`
+  const { cache, item } = taggedCache(context.redisUrl, namespace)
+  const monitor = benchClient(context.redisUrl)
+  const usage = async (key: string) => Number(await monitor.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'))
+  try {
+    await runLoad((id) => item.refresh(id), MEMORY_ENTRIES, SEED_CONCURRENCY)
+    let entry = 0
+    let own = 0
+    for (let id = 0; id < MEMORY_ENTRIES; id++) {
+      entry += await usage(item.key(id))
+      own += await usage(tagIndex(namespace, `item:${id}`))
+    }
+    const shared = (await usage(jobIndex(namespace, 'benchItem'))) + (await usage(tagIndex(namespace, 'all')))
+    return { entry: entry / MEMORY_ENTRIES, shared: shared / MEMORY_ENTRIES, own: own / MEMORY_ENTRIES }
+  } finally {
+    monitor.disconnect()
+    await cache.close()
+  }
+}
+
 async function run(context: ScenarioContext): Promise<ScenarioReport> {
   const measured: Measured[] = []
   for (const mode of ['stale', 'purge'] as const) measured.push(await measure(context, 'standalone', context.redisUrl, mode))
@@ -93,10 +119,10 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
     await cluster?.stop()
   }
   const perRead = await readsAfter(context)
-  return report(context, measured, perRead)
+  return report(context, measured, perRead, await indexMemory(context))
 }
 
-function report(context: ScenarioContext, measured: Measured[], perRead: Record<string, number>): ScenarioReport {
+function report(context: ScenarioContext, measured: Measured[], perRead: Record<string, number>, memory: { entry: number; shared: number; own: number }): ScenarioReport {
   const standalone = measured.filter((m) => m.setup === 'standalone')
   const slowest = Math.max(...standalone.map((m) => median(m.times)))
   const readCommands = Object.entries(perRead).map(([command, n]) => `${command} ${n.toFixed(2)}`).join(', ')
@@ -113,6 +139,11 @@ function report(context: ScenarioContext, measured: Measured[], perRead: Record<
           ms(Math.max(...m.times)),
           int((median(m.counts) / median(m.times)) * 1000),
         ]),
+      },
+      {
+        title: `Redis memory per entry (MEMORY USAGE, mean of ${int(MEMORY_ENTRIES)} entries tagged \`all\` and \`item:<id>\`), bytes`,
+        columns: ['the entry itself', 'its places in 2 shared indexes (its job, tag all)', 'its own index (tag item:<id>)'],
+        rows: [[int(memory.entry), int(memory.shared), int(memory.own)]],
       },
     ],
     targets: [

@@ -44,6 +44,8 @@ export function logCacheEvent(event: CachebackEvent, write: (line: string) => vo
       return write(`[cacheback] refreshed ${entry}`)
     case 'refresh-failed':
       return write(`[cacheback] refresh of ${entry} failed: ${String((event.error as Error)?.message ?? event.error)}`)
+    case 'invalidated':
+      return write(`[cacheback] invalidated ${event.count} cached value${event.count === 1 ? '' : 's'} (${event.kind}, ${event.mode})`)
     case 'store-error':
       return write(`[cacheback] store error (${entry}): ${String((event.error as Error)?.message ?? event.error)}`)
   }

@@ -9,15 +9,17 @@
  * and `profile` and `tweets` are fetched side by side.
  */
 import { makeExecutableSchema } from '@graphql-tools/schema'
-import type { GraphQLSchema } from 'graphql'
-import { type RefreshContextFactory, cachebackTypeDefs } from 'graphql-cacheback/graphql'
+import type { GraphQLResolveInfo, GraphQLSchema } from 'graphql'
+import type { Cacheback } from 'graphql-cacheback'
+import { type RefreshContextFactory, cacheTags, cachebackTypeDefs } from 'graphql-cacheback/graphql'
 import type { Lifetimes } from './settings.js'
 import type { UpstreamClient, UpstreamTweet, UpstreamUser } from './upstream.js'
 
-/** The context resolvers get: the upstream client and the signed-in user (`x-user` header). */
+/** The context resolvers get: the upstream client, the signed-in user (`x-user` header), and the cache (for `postTweet`'s invalidation). */
 export interface ExampleContext {
   upstream: UpstreamClient
   userId?: string
+  cache?: Cacheback
 }
 
 /** The example's SDL, with the given lifetimes (and `refreshTimeout`, when given) in the `@cacheback` directives. */
@@ -27,14 +29,23 @@ export function exampleTypeDefs(lifetimes: Lifetimes, refreshTimeout?: number): 
     type Query {
       "A user: ann, bob or cat."
       user(id: ID!): User
-      "Latest tweets of the people the signed-in user (the x-user header) follows; null when signed out."
+      "Latest tweets of the people the signed-in user (the x-user header) follows; null when signed out. Tagged tweets:<author> per tweet, at run time."
       timeline(limit: Int = 3): [Tweet!] @cacheback(lifetime: ${lifetimes.tweets}, ttl: 3600, scope: PRIVATE${timeout})
+    }
+    type Mutation {
+      "Posts a tweet as user, then invalidates every cached value tagged tweets:<user> (soft: served stale once and refreshed; purge: fetched by the next read)."
+      postTweet(user: ID!, text: String!, purge: Boolean = false): PostedTweet!
+    }
+    type PostedTweet {
+      tweet: Tweet!
+      "Cached values invalidated (the user's tweets, timelines showing their tweets)."
+      invalidated: Int!
     }
     type User {
       id: ID!
       "Null for an unknown user."
       profile: Profile @cacheback(lifetime: ${lifetimes.profile}, ttl: 3600${timeout})
-      tweets(limit: Int = 3): [Tweet!]! @cacheback(lifetime: ${lifetimes.tweets}, ttl: 3600${timeout})
+      tweets(limit: Int = 3): [Tweet!]! @cacheback(lifetime: ${lifetimes.tweets}, ttl: 3600, tags: ["tweets:{parent.id}"]${timeout})
     }
     type Profile {
       name: String!
@@ -53,8 +64,20 @@ export function exampleTypeDefs(lifetimes: Lifetimes, refreshTimeout?: number): 
 const resolvers = {
   Query: {
     user: (_: unknown, { id }: { id: string }) => ({ id }),
-    timeline: (_: unknown, { limit }: { limit: number }, { upstream, userId }: ExampleContext) =>
-      userId ? upstream.get<UpstreamTweet[]>(`/users/${encodeURIComponent(userId)}/timeline?limit=${limit}`) : null,
+    timeline: async (_: unknown, { limit }: { limit: number }, { upstream, userId }: ExampleContext, info: GraphQLResolveInfo) => {
+      if (!userId) return null
+      const tweets = (await upstream.get<UpstreamTweet[]>(`/users/${encodeURIComponent(userId)}/timeline?limit=${limit}`)) ?? []
+      cacheTags(info, ...new Set(tweets.map((tweet) => `tweets:${tweet.author}`)))
+      return tweets
+    },
+  },
+  Mutation: {
+    postTweet: async (_: unknown, { user, text, purge }: { user: string; text: string; purge: boolean }, { upstream, cache }: ExampleContext) => {
+      const tweet = await upstream.post<UpstreamTweet>(`/users/${encodeURIComponent(user)}/tweets`, { text })
+      if (!tweet) throw new Error(`no user ${user}`)
+      const invalidated = (await cache?.invalidate({ tag: `tweets:${user}` }, { mode: purge ? 'purge' : 'stale' })) ?? 0
+      return { tweet, invalidated }
+    },
   },
   User: {
     profile: ({ id }: { id: string }, _: unknown, { upstream }: ExampleContext) => upstream.get<Omit<UpstreamUser, 'follows'>>(`/users/${encodeURIComponent(id)}`),

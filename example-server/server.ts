@@ -14,6 +14,8 @@ import { type ExampleSettings, readSettings } from './settings.js'
 import { type Upstream, startUpstream, upstreamClient } from './upstream.js'
 
 const EXAMPLE_QUERY = '{ user(id: "ann") { profile { name } tweets { text createdAt } } }'
+const EXAMPLE_MUTATION = 'mutation { postTweet(user: "ann", text: "hello") { invalidated } }'
+const EXAMPLE_PURGE = 'mutation { postTweet(user: "ann", text: "hello again", purge: true) { invalidated } }'
 
 /** `curl` of a query, single-quoted for the shell. */
 function curlLine(url: string, query: string, headers: string[] = []): string {
@@ -38,6 +40,10 @@ function banner(url: string, upstreamUrl: string, settings: ExampleSettings, mod
     `  ${curlLine(url, EXAMPLE_QUERY)}`,
     'A PRIVATE field, cached per user (x-user header):',
     `  ${curlLine(url, '{ timeline { author text } }', ['x-user: bob'])}`,
+    "Post a tweet: it invalidates ann's cached tweets (and timelines showing them); the next query serves them stale and refreshes:",
+    `  ${curlLine(url, EXAMPLE_MUTATION)}`,
+    'Or purge them, so the next query fetches them:',
+    `  ${curlLine(url, EXAMPLE_PURGE)}`,
     '',
   ].join('\n')
 }
@@ -58,7 +64,7 @@ async function main(): Promise<void> {
     listen: { port: settings.port },
     context: async ({ req }) => {
       const header = req.headers['x-user']
-      return { upstream: client, userId: (Array.isArray(header) ? header[0] : header) || undefined }
+      return { upstream: client, userId: (Array.isArray(header) ? header[0] : header) || undefined, cache }
     },
   })
   console.log(banner(url, upstreamUrl, settings, mode))

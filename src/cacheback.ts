@@ -9,7 +9,9 @@ import type { Entry } from './entry.js'
 import type { CachebackEvent, EventListener } from './events.js'
 import { encodeForStore, fetchAndStore, storeBytes } from './fetch.js'
 import type { AnyJob, Job, JobCache } from './job.js'
-import { lockKeyOf } from './keys.js'
+import { entryIndexes } from './invalidation/index-keys.js'
+import { runInvalidation } from './invalidation/invalidate.js'
+import { type InvalidateOptions, type InvalidationMode, type InvalidationSelector, type ResolvedSelector, modeOf, resolveSelector } from './invalidation/selectors.js'
 import { type CacheRead, act, peekEntry, readMany, readOne } from './read.js'
 import type { RefreshRequest, RefreshRunner, Refresher } from './refresh/refresher.js'
 import { runRefresh } from './refresh/run.js'
@@ -19,6 +21,7 @@ import type { Store } from './stores/store.js'
 
 export type { CachebackOptions } from './core.js'
 export type { CacheRead } from './read.js'
+export type { InvalidateOptions, InvalidationMode, InvalidationSelector } from './invalidation/selectors.js'
 
 /** A stale-while-revalidate cache. */
 export class Cacheback implements JobCache, RefreshRunner {
@@ -73,7 +76,7 @@ export class Cacheback implements JobCache, RefreshRunner {
   async write(job: AnyJob, args: unknown[], value: unknown): Promise<void> {
     const call = { job, args, key: this.core.keyOf(job, args) }
     const createdAt = this.core.now()
-    await storeBytes(this.core, call, encodeForStore(this.core, call, value, createdAt), createdAt)
+    await storeBytes(this.core, call, { bytes: encodeForStore(this.core, call, value, createdAt), createdAt, indexes: entryIndexes({ namespace: this.core.namespace, job, args, value }) })
   }
 
   /** Fetches now, stores and returns (the `refresh` operation). */
@@ -88,11 +91,24 @@ export class Cacheback implements JobCache, RefreshRunner {
     await this.core.store.delete(this.core.keyOf(job, args))
   }
 
+  /**
+   * Invalidates every entry a selector reaches: `{ tag }`, `{ entity: { type,
+   * id } }`, or `{ job, args? }` (a job or its name; with `args`, its one
+   * entry). Mode `stale` (default): the next read serves the old value once
+   * and dispatches a refresh; `purge`: the next read is a miss. A refresh
+   * that started before never makes an entry fresh again. Seen by every
+   * process sharing the store. Resolves with the number of stored entries
+   * marked or removed. GraphQL coordinates: `cachebackDirective(...).invalidate`.
+   * @example await cache.invalidate({ tag: 'tweets:ann' }, { mode: 'purge' })
+   */
+  async invalidate(selector: InvalidationSelector, options?: InvalidateOptions): Promise<number> {
+    return runInvalidation(this.core, resolveSelector(this.core, selector), modeOf(options))
+  }
+
   /** Marks an entry stale (a job's `invalidate`): the next read serves it once and dispatches a refresh. */
   async markStale(job: AnyJob, args: unknown[]): Promise<void> {
     const key = this.core.keyOf(job, args)
-    await this.core.store.expire(key, this.core.now())
-    await this.core.store.releaseLock(lockKeyOf(key), undefined) // the next stale read dispatches at once
+    await runInvalidation(this.core, { target: { keys: [key] }, kind: 'key', job: job.name, coordinate: job.coordinate }, 'stale')
   }
 
   // ---- jobs, events, lifecycle --------------------------------------------
@@ -149,6 +165,11 @@ export class Cacheback implements JobCache, RefreshRunner {
   /** @internal Acts on an entry already read, as a read that got it from the store would. */
   resolve<T>(job: AnyJob, key: string, args: unknown[], entry: Entry<T> | undefined): Promise<ReadResult<T>> {
     return act(this.core, { job, args, key }, key, entry)
+  }
+
+  /** @internal Invalidates a resolved selector (the directive's coordinates resolve to these). */
+  invalidateResolved(resolved: ResolvedSelector, mode: InvalidationMode): Promise<number> {
+    return runInvalidation(this.core, resolved, mode)
   }
 
   /** @internal Reads and decodes one entry (store failures and corrupt data read as a miss). */

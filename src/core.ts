@@ -5,7 +5,7 @@
  */
 import { BackgroundTasks, Listeners } from './background.js'
 import { DEFAULT_MAX_VALUE_BYTES, DEFAULT_NAMESPACE } from './defaults.js'
-import { type Entry, decodeEntry } from './entry.js'
+import { type Entry, decodeEntry, isOlderFormat } from './entry.js'
 import { CachebackError, messageOf } from './errors.js'
 import { type CachebackEvent, type EventListener, storeErrorEvent } from './events.js'
 import type { AnyJob } from './job.js'
@@ -119,6 +119,7 @@ export class CacheCore {
     try {
       return decodeEntry<T>(bytes, key)
     } catch (error) {
+      if (isOlderFormat(bytes)) return undefined // an entry of an earlier version: a plain miss, replaced by the next write
       this.emit(storeErrorEvent(error, job, key))
       if (removeCorrupt) this.track(this.store.delete(key).catch((deleteError) => this.emit(storeErrorEvent(deleteError, job, key))))
       return undefined

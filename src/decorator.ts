@@ -34,7 +34,7 @@ export interface CachedFunction<A extends unknown[], T, R = T> {
 export class FunctionJob<A extends unknown[], T> extends Job<A, T> {
   constructor(
     readonly target: (...args: A) => T | Promise<T>,
-    options: JobOptions,
+    options: JobOptions<A>,
   ) {
     super({ ...options, name: options.name ?? target.name })
   }
@@ -45,10 +45,10 @@ export class FunctionJob<A extends unknown[], T> extends Job<A, T> {
 }
 
 /** Caches `fn` with stale-while-revalidate semantics. With `fetchOnMiss: false` a miss resolves to `null`. */
-export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options: JobOptions & { fetchOnMiss: false }): CachedFunction<A, T, T | null>
-export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options?: JobOptions & { fetchOnMiss?: true }): CachedFunction<A, T>
-export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options?: JobOptions): CachedFunction<A, T, T | null>
-export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options: JobOptions = {}): CachedFunction<A, T, T | null> {
+export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options: JobOptions<A> & { fetchOnMiss: false }): CachedFunction<A, T, T | null>
+export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options?: JobOptions<A> & { fetchOnMiss?: true }): CachedFunction<A, T>
+export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options?: JobOptions<A>): CachedFunction<A, T, T | null>
+export function cacheback<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options: JobOptions<A> = {}): CachedFunction<A, T, T | null> {
   if (typeof fn !== 'function') {
     throw new CachebackError('E_INVALID_OPTION', `cacheback(fn): fn must be a function, got ${typeof fn}`, { job: options.name })
   }

@@ -25,6 +25,17 @@ export const DEFAULT_MAX_VALUE_BYTES = 4 * 1024 * 1024
 export const MAX_VALUE_DEPTH = 500
 /** Most stale fields one context records for `extensions.cacheback` (the counts stay exact). */
 export const DEFAULT_MAX_STALE_FIELDS = 100
+/**
+ * How long a store remembers an invalidation for writes of values fetched
+ * before it (the tombstone of a purged entry, the stamp of an index), ms:
+ * a fetch that started before an invalidation and finishes within this is
+ * stored stale or refused, never fresh.
+ */
+export const DEFAULT_INVALIDATION_MEMORY_MS = 600_000
+/** How an invalidation treats what it reaches when no mode is given. */
+export const DEFAULT_INVALIDATION_MODE = 'stale'
+/** Most entry keys one invalidation script call marks (Redis). */
+export const INVALIDATION_CHUNK = 200
 /** Most entries a `MemoryStore` keeps. */
 export const DEFAULT_MAX_ENTRIES = 10_000
 

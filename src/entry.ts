@@ -3,16 +3,24 @@
  * read gives the value and its own freshness, so fresh, stale and gone are
  * told apart with no second round-trip.
  *
- * Layout (26-byte header, then the value's bytes from `codec.ts`):
+ * Layout (34-byte header, then the value's bytes from `codec.ts`):
  *
- * | bytes  | content                                      |
- * |--------|----------------------------------------------|
- * | 0      | magic `0xCB`                                 |
- * | 1      | format version (`1`)                         |
- * | 2–9    | `createdAt`, ms epoch, float64 big-endian    |
- * | 10–17  | `freshUntil`, ms epoch, float64 big-endian   |
- * | 18–25  | `expiresAt`, ms epoch, float64 big-endian    |
- * | 26–    | value, msgpack (structured clone extension)  |
+ * | bytes  | content                                         |
+ * |--------|-------------------------------------------------|
+ * | 0      | magic `0xCB`                                    |
+ * | 1      | format version (`2`)                            |
+ * | 2–9    | `createdAt`, ms epoch, float64 big-endian       |
+ * | 10–17  | `freshUntil`, ms epoch, float64 big-endian      |
+ * | 18–25  | `expiresAt`, ms epoch, float64 big-endian       |
+ * | 26–33  | `invalidatedAt`, ms epoch, float64 big-endian   |
+ * | 34–    | value, msgpack (structured clone extension)     |
+ *
+ * `invalidatedAt` is the time of the latest invalidation that reached the
+ * entry (0: none); a write of a value fetched before it is stored stale or
+ * refused (see `Store.set`). A **tombstone** is an entry with `expiresAt` 0
+ * and a null value: what a purge leaves, read as a miss on every clock.
+ * Entries of another format version (v1 had no `invalidatedAt`) are not
+ * ours: a read treats them as a miss and the next write replaces them.
  *
  * Store drivers use {@link ENTRY_LAYOUT} (the Redis Lua scripts take their
  * offsets from it) and {@link readHeader}; nothing else reads raw bytes.
@@ -23,13 +31,14 @@ import { CachebackError, messageOf } from './errors.js'
 /** Byte offsets of the header fields (0-based), the header size, magic and version. */
 export const ENTRY_LAYOUT = Object.freeze({
   magic: 0xcb,
-  version: 1,
+  version: 2,
   magicOffset: 0,
   versionOffset: 1,
   createdAtOffset: 2,
   freshUntilOffset: 10,
   expiresAtOffset: 18,
-  headerBytes: 26,
+  invalidatedAtOffset: 26,
+  headerBytes: 34,
 })
 
 export const ENTRY_MAGIC = ENTRY_LAYOUT.magic
@@ -41,6 +50,12 @@ export interface EntryHeader {
   createdAt: number
   freshUntil: number
   expiresAt: number
+  /**
+   * Time of the latest invalidation that reached the entry, ms epoch on the
+   * cache's clock; 0 when none.
+   * @default 0
+   */
+  invalidatedAt?: number
 }
 
 /** A decoded cache entry. */
@@ -48,7 +63,7 @@ export interface Entry<T = unknown> extends EntryHeader {
   value: T
 }
 
-const { createdAtOffset, freshUntilOffset, expiresAtOffset } = ENTRY_LAYOUT
+const { createdAtOffset, freshUntilOffset, expiresAtOffset, invalidatedAtOffset } = ENTRY_LAYOUT
 
 /** Encodes an entry into its stored form (`payload`: the value's bytes, when already packed). */
 export function encodeEntry(entry: Entry, payload: Buffer = pack(entry.value)): Buffer {
@@ -58,6 +73,7 @@ export function encodeEntry(entry: Entry, payload: Buffer = pack(entry.value)): 
   out.writeDoubleBE(entry.createdAt, createdAtOffset)
   out.writeDoubleBE(entry.freshUntil, freshUntilOffset)
   out.writeDoubleBE(entry.expiresAt, expiresAtOffset)
+  out.writeDoubleBE(entry.invalidatedAt ?? 0, invalidatedAtOffset)
   payload.copy(out, HEADER_BYTES)
   return out
 }
@@ -70,7 +86,42 @@ function isOurs(bytes: Uint8Array): boolean {
 export function readHeader(bytes: Uint8Array): EntryHeader | undefined {
   if (!isOurs(bytes)) return undefined
   const view = asBuffer(bytes)
-  return { createdAt: view.readDoubleBE(createdAtOffset), freshUntil: view.readDoubleBE(freshUntilOffset), expiresAt: view.readDoubleBE(expiresAtOffset) }
+  return {
+    createdAt: view.readDoubleBE(createdAtOffset),
+    freshUntil: view.readDoubleBE(freshUntilOffset),
+    expiresAt: view.readDoubleBE(expiresAtOffset),
+    invalidatedAt: view.readDoubleBE(invalidatedAtOffset),
+  }
+}
+
+/** True for data of an earlier format version of ours (read as a plain miss, replaced by the next write). */
+export function isOlderFormat(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[ENTRY_LAYOUT.magicOffset] === ENTRY_MAGIC && bytes[ENTRY_LAYOUT.versionOffset] < ENTRY_VERSION
+}
+
+/** True for a tombstone: what a purge leaves (`expiresAt` 0), a miss on every clock. */
+export function isTombstone(header: EntryHeader): boolean {
+  return header.expiresAt === 0
+}
+
+/**
+ * A tombstone: no value, a miss on every clock, remembering the `createdAt`
+ * of the entry it replaced and the time of the invalidation, so that writes
+ * of values fetched before it are refused.
+ */
+export function encodeTombstone(createdAt: number, invalidatedAt: number): Buffer {
+  return encodeEntry({ value: null, createdAt, freshUntil: 0, expiresAt: 0, invalidatedAt })
+}
+
+/**
+ * A copy of an encoded entry marked stale: `freshUntil` lowered to
+ * `freshUntil` (when later), `invalidatedAt` raised to `invalidatedAt`.
+ */
+export function withInvalidation(bytes: Uint8Array, freshUntil: number, invalidatedAt: number): Buffer {
+  const copy = Buffer.from(bytes)
+  if (copy.readDoubleBE(freshUntilOffset) > freshUntil) copy.writeDoubleBE(freshUntil, freshUntilOffset)
+  if (!(copy.readDoubleBE(invalidatedAtOffset) >= invalidatedAt)) copy.writeDoubleBE(invalidatedAt, invalidatedAtOffset)
+  return copy
 }
 
 /** A copy of an encoded entry with `freshUntil` rewritten (what marking stale does). */

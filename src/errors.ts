@@ -23,6 +23,9 @@ export type CachebackErrorCode =
   | 'E_REFRESH_FAILED'
   | 'E_SCHEMA'
   | 'E_UNKNOWN_COORDINATE'
+  | 'E_UNKNOWN_TYPE'
+  | 'E_INVALID_SELECTOR'
+  | 'E_INVALID_TAG'
 
 /** What an error concerns; each field is set when it applies. */
 export interface CachebackErrorContext {

@@ -62,6 +62,27 @@ export interface StoreErrorEvent extends Partial<EntryFields> {
   error: unknown
 }
 
+/** What an invalidation selected: a whole entity, a field's or job's entries, a tag, or one entry. */
+export type InvalidationKind = 'entity' | 'coordinate' | 'tag' | 'key'
+
+/** An invalidation finished (`cache.invalidate`, a directive's `invalidate`, a job's `invalidate`). */
+export interface InvalidatedEvent {
+  type: 'invalidated'
+  kind: InvalidationKind
+  /** `stale` (marked stale) or `purge` (removed). */
+  mode: 'stale' | 'purge'
+  /** Stored entries it marked or removed. */
+  count: number
+  /** The job whose entries it selected, when it selected one job's (or field's). */
+  job?: string
+  /** The schema coordinate, when it selected a field's entries. */
+  coordinate?: string
+  /** The entry key, when it selected one entry (`kind: 'key'`). */
+  key?: string
+  /** How long it took on the cache's clock, ms. */
+  invalidateMs: number
+}
+
 /** One event. */
 export type CachebackEvent =
   | HitEvent
@@ -72,6 +93,7 @@ export type CachebackEvent =
   | RefreshSucceededEvent
   | RefreshFailedEvent
   | StoreErrorEvent
+  | InvalidatedEvent
 
 /** Every event type. */
 export type CachebackEventType = CachebackEvent['type']
@@ -97,6 +119,15 @@ export const fetchEvent = (job: EventSubject, key: string, fetchMs: number, erro
   error === undefined ? { type: 'fetch', ...about(job, key), fetchMs } : { type: 'fetch', ...about(job, key), fetchMs, error }
 export const refreshDispatchedEvent = (job: EventSubject, key: string, via: string): RefreshDispatchedEvent => ({ type: 'refresh-dispatched', ...about(job, key), via })
 export const refreshSucceededEvent = (job: EventSubject, key: string, refreshMs: number): RefreshSucceededEvent => ({ type: 'refresh-succeeded', ...about(job, key), refreshMs })
+
+/** A finished invalidation. */
+export function invalidatedEvent(fields: Omit<InvalidatedEvent, 'type'>): InvalidatedEvent {
+  const event: InvalidatedEvent = { type: 'invalidated', kind: fields.kind, mode: fields.mode, count: fields.count, invalidateMs: fields.invalidateMs }
+  if (fields.job !== undefined) event.job = fields.job
+  if (fields.coordinate !== undefined) event.coordinate = fields.coordinate
+  if (fields.key !== undefined) event.key = fields.key
+  return event
+}
 
 /** A failed refresh; `job` may be only a name (a payload naming no known job), or unknown. */
 export function refreshFailedEvent(error: unknown, job?: EventSubject | string, key?: string, refreshMs?: number): RefreshFailedEvent {

@@ -8,6 +8,8 @@ import type { CacheCore, Flight } from './core.js'
 import { encodeEntry } from './entry.js'
 import { CachebackError, isCachebackError, messageOf } from './errors.js'
 import { fetchEvent, storeErrorEvent } from './events.js'
+import { entryIndexes } from './invalidation/index-keys.js'
+import { Tagged } from './invalidation/tags.js'
 import type { AnyJob } from './job.js'
 import { checkSeconds } from './policy.js'
 
@@ -106,21 +108,30 @@ export async function fetchAndStore(core: CacheCore, call: KeyedCall, fetch?: ()
     throw error
   }
   core.emit(fetchEvent(job, key, core.now() - createdAt))
-  let bytes: Buffer
+  let extraTags: readonly string[] | undefined
+  if (value instanceof Tagged) ({ value, tags: extraTags } = value) // run-time tags (a resolver's cacheTags)
+  let write: EntryWrite
   try {
-    bytes = encodeForStore(core, call, value, createdAt)
+    write = { bytes: encodeForStore(core, call, value, createdAt), createdAt, indexes: entryIndexes({ namespace: core.namespace, job, args, value, extraTags }) }
   } catch (error) {
     if (!isCachebackError(error)) throw error
     core.emit(storeErrorEvent(error, job, key))
     return { value: job.unstorable(error, value), written: Promise.resolve() }
   }
-  return { value, written: storeBytes(core, call, bytes, createdAt) }
+  return { value, written: storeBytes(core, call, write) }
+}
+
+/** One entry to write: its bytes, its createdAt, and the indexes it is filed under (`entryIndexes`). */
+export interface EntryWrite {
+  bytes: Buffer
+  createdAt: number
+  indexes: readonly string[]
 }
 
 /** The compare-and-set write of encoded bytes, with the job's ttl as the store's safety net. */
-export function storeBytes(core: CacheCore, call: KeyedCall, bytes: Buffer, createdAt: number): Promise<boolean> {
+export function storeBytes(core: CacheCore, call: KeyedCall, { bytes, createdAt, indexes }: EntryWrite): Promise<boolean> {
   const ttlMs = Math.max(1, Math.ceil(call.job.ttl(...call.args) * 1000))
-  return core.store.set(call.key, bytes, { createdAt, ttlMs })
+  return core.store.set(call.key, bytes, { createdAt, ttlMs, indexes })
 }
 
 /** Encodes `value` as an entry created at `createdAt`, or throws a coded error naming the job. */

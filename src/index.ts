@@ -3,7 +3,9 @@
  * bee-queue, GraphQL and the servers are subpath exports
  * (`graphql-cacheback/redis`, `/bee-queue`, `/graphql`, `/apollo`, …).
  */
-export { Cacheback, type CachebackOptions, type CacheRead } from './cacheback.js'
+export { Cacheback, type CachebackOptions, type CacheRead, type InvalidateOptions, type InvalidationMode, type InvalidationSelector } from './cacheback.js'
+export type { EntityRef, EntityId } from './invalidation/entity.js'
+export type { TagSelector, EntitySelector, JobSelector } from './invalidation/selectors.js'
 export type { ReadResult, PeekResult, RefreshState } from './results.js'
 export { configure, getDefaultCache } from './default-cache.js'
 export { cacheback, FunctionJob, type CachedFunction } from './decorator.js'
@@ -12,9 +14,10 @@ export { CachebackError, isCachebackError, type CachebackErrorCode, type Cacheba
 export type * from './events.js'
 export { decide, type Decision, type ReadPolicy } from './policy.js'
 export { stableSerialize, buildKey } from './keys.js'
-export type { Store, StoreSetOptions, LockRequest, LockResult, LockHold } from './stores/store.js'
+export type { Store, StoreSetOptions, LockRequest, LockResult, LockHold, InvalidateRequest, InvalidationTarget } from './stores/store.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory-store.js'
-export { ENTRY_LAYOUT, type Entry, type EntryHeader, encodeEntry, decodeEntry, readHeader, withFreshUntil } from './entry.js'
+export { ENTRY_LAYOUT, type Entry, type EntryHeader, encodeEntry, decodeEntry, readHeader, withFreshUntil, withInvalidation, encodeTombstone, isTombstone } from './entry.js'
+export { writeVerdict, type WriteVerdict, type IndexStamps } from './invalidation/write-rule.js'
 export type { Refresher, RefreshRequest, RefreshRunner } from './refresh/refresher.js'
 export { InProcessRefresher } from './refresh/in-process.js'
 export * as defaults from './defaults.js'

@@ -7,6 +7,8 @@
  */
 import { DEFAULT_FETCH_ON_MISS, DEFAULT_LIFETIME, DEFAULT_REFRESH_TIMEOUT, DEFAULT_TTL } from './defaults.js'
 import { CachebackError } from './errors.js'
+import type { EntityRef } from './invalidation/entity.js'
+import { NO_TAGS } from './invalidation/tags.js'
 import { checkLifetimeTtl, checkSeconds } from './policy.js'
 import type { PeekResult, ReadResult } from './results.js'
 
@@ -29,8 +31,8 @@ export function setDefaultJobCache(provider: () => JobCache): void {
   defaultCache = provider
 }
 
-/** Options of a job (and of `cacheback(fn, options)`). Times in seconds. */
-export interface JobOptions {
+/** Options of a job (and of `cacheback(fn, options)`). Times in seconds. `A`: the job's arguments. */
+export interface JobOptions<A extends unknown[] = any[]> {
   /** Stable name that workers use to find the job. @default the class or function name */
   name?: string
   /** The cache to use (a `Cacheback`). @default the `configure`d one, else an embedded one */
@@ -47,9 +49,20 @@ export interface JobOptions {
   fetchOnStaleThreshold?: number
   /** bee-queue queue for this job's refreshes (a worker consumes one queue). @default the refresher's queue */
   queue?: string
+  /**
+   * Tags of the entries: a list, or a function of the (prepared) arguments.
+   * `cache.invalidate({ tag })` reaches every entry carrying the tag.
+   * @example { tags: (username) => [`tweets:${username}`] }
+   * @default none
+   */
+  tags?: readonly string[] | ((...args: NoInfer<A>) => readonly string[])
 }
 
 function checkOptions(options: JobOptions, name: string): void {
+  const tags = options.tags
+  if (tags !== undefined && typeof tags !== 'function' && !Array.isArray(tags)) {
+    throw new CachebackError('E_INVALID_OPTION', `${name}: option "tags" must be a list of strings or a function of the arguments, got ${typeof tags}`, { job: name })
+  }
   checkLifetimeTtl(options.lifetime ?? DEFAULT_LIFETIME, options.ttl ?? DEFAULT_TTL, name)
   checkSeconds(options.refreshTimeout ?? DEFAULT_REFRESH_TIMEOUT, 'refreshTimeout', name)
   if (options.fetchOnStaleThreshold !== undefined) checkSeconds(options.fetchOnStaleThreshold, 'fetchOnStaleThreshold', name)
@@ -64,14 +77,14 @@ export abstract class Job<A extends unknown[] = unknown[], T = unknown> {
   readonly name: string
   protected readonly options: Readonly<JobOptions>
 
-  constructor(options: JobOptions = {}) {
+  constructor(options: JobOptions<A> = {}) {
     const name = options.name ?? new.target.name
     if (typeof name !== 'string' || name.trim() === '' || /[\s]/.test(name)) {
       throw new CachebackError('E_INVALID_OPTION', `Job name must be a non-empty string without spaces, got ${JSON.stringify(name)}`, { job: String(name) })
     }
     this.name = name
-    checkOptions(options, name)
-    this.options = { ...options }
+    checkOptions(options as JobOptions, name)
+    this.options = { ...(options as JobOptions) }
   }
 
   /** The cache this job's operations go to (not registered here: the cache registers jobs it is handed). */
@@ -140,6 +153,44 @@ export abstract class Job<A extends unknown[] = unknown[], T = unknown> {
   shouldFetchStaleSynchronously(age: number, ..._args: A): boolean {
     const threshold = this.options.fetchOnStaleThreshold
     return threshold !== undefined && age > threshold
+  }
+
+  /**
+   * Tags of the entry for these arguments; `cache.invalidate({ tag })`
+   * reaches every entry carrying one. Asked on every write.
+   * @default the `tags` option, else none
+   */
+  tags(...args: A): readonly string[] {
+    const tags = this.options.tags
+    return typeof tags === 'function' ? tags(...args) : (tags ?? NO_TAGS)
+  }
+
+  /**
+   * Tags computed from the fetched value, added to `tags(...args)` on every
+   * write: for a query job, each returned row's primary key (`users:42`), so
+   * writing a row can invalidate every cached read that returned it.
+   * @default none
+   */
+  valueTags(_value: T, ..._args: A): readonly string[] {
+    return NO_TAGS
+  }
+
+  /**
+   * The entity these arguments read (a type and its id): `cache.invalidate({
+   * entity })` reaches the entry. Cached GraphQL fields belong to their parent's.
+   * @default none
+   */
+  entity(..._args: A): EntityRef | undefined {
+    return undefined
+  }
+
+  /**
+   * @internal Groups of this job's entries a selector can name besides the
+   * job and its entity (a PRIVATE field's entries of one scope, say): each
+   * is an index of its own.
+   */
+  indexGroups(..._args: A): readonly unknown[] {
+    return NO_TAGS
   }
 
   /**

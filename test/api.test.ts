@@ -3,7 +3,7 @@
  * their hooks, the job registry, value types through the store, coded errors.
  */
 import { inject, describe, expect, it, afterEach } from 'vitest'
-import { Cacheback, CachebackError, Job, MemoryStore, cacheback, configure, getDefaultCache } from '../src/index.js'
+import { Cacheback, CachebackError, ENTRY_LAYOUT, Job, MemoryStore, cacheback, configure, getDefaultCache } from '../src/index.js'
 import { RedisStore } from '../src/redis/index.js'
 import { Redis } from 'ioredis'
 import { createClock } from './helpers/clock.js'
@@ -158,9 +158,9 @@ describe('values and options', () => {
     cache.addListener(log.listener)
     const job = cacheback(async (id: string) => `fresh ${id}`, { name: 'corrupt', cache })
     const key = job.job.keyFor('x')
-    const header = Buffer.alloc(26)
+    const header = Buffer.alloc(ENTRY_LAYOUT.headerBytes)
     header[0] = 0xcb
-    header[1] = 1
+    header[1] = ENTRY_LAYOUT.version
     header.writeDoubleBE(9e15, 2) // createdAt far in the future
     header.writeDoubleBE(9e15, 10)
     header.writeDoubleBE(9e15, 18)

@@ -412,8 +412,8 @@ const rows: Row[] = [
   // Stored data that is not ours or is corrupt: a miss, reported as E_CORRUPT_ENTRY, overwritten by the fetched value.
   { area: 'stored data', name: 'plain text at the key', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry/, names: [(c) => c.values.job.keyFor('text')], act: () => readOver('text', (key) => ctx.admin.set(key, 'hello, not ours')) },
   { area: 'stored data', name: 'an empty string at the key', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry/, names: [(c) => c.values.job.keyFor('empty')], act: () => readOver('empty', (key) => ctx.admin.set(key, '')) },
-  { area: 'stored data', name: 'wrong magic byte', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry \(format v1\)/, names: [(c) => c.values.job.keyFor('magic')], act: () => readOver('magic', (key) => ctx.admin.set(key, Buffer.concat([Buffer.from([ENTRY_MAGIC - 1]), entryBytes().subarray(1)]))) },
-  { area: 'stored data', name: 'another format version', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry \(format v1\)/, names: [(c) => c.values.job.keyFor('version')], act: () => readOver('version', (key) => ctx.admin.set(key, Buffer.concat([Buffer.from([ENTRY_MAGIC, ENTRY_VERSION + 1]), entryBytes().subarray(2)]))) },
+  { area: 'stored data', name: 'wrong magic byte', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry \(format v\d+\)/, names: [(c) => c.values.job.keyFor('magic')], act: () => readOver('magic', (key) => ctx.admin.set(key, Buffer.concat([Buffer.from([ENTRY_MAGIC - 1]), entryBytes().subarray(1)]))) },
+  { area: 'stored data', name: 'another format version', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry \(format v\d+\)/, names: [(c) => c.values.job.keyFor('version')], act: () => readOver('version', (key) => ctx.admin.set(key, Buffer.concat([Buffer.from([ENTRY_MAGIC, ENTRY_VERSION + 1]), entryBytes().subarray(2)]))) },
   { area: 'stored data', name: 'truncated header', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry/, names: [(c) => c.values.job.keyFor('short')], act: () => readOver('short', (key) => ctx.admin.set(key, entryBytes().subarray(0, 12))) },
   {
     area: 'stored data',
@@ -454,7 +454,7 @@ const rows: Row[] = [
     names: [(c) => tweetsKey(c, 'c1')],
     act: async () => {
       const key = tweetsKey(ctx, 'c1')
-      await ctx.admin.set(key, Buffer.from([0xcb, 0x01, 0x02]))
+      await ctx.admin.set(key, Buffer.from([0xcb, ENTRY_VERSION, 0x02]))
       const from = ctx.setup.log.events.length
       const result = await run(ctx.server, '{ user(id: "c1") { tweets { text } } }')
       expect(result.errors).toBeUndefined()
@@ -535,6 +535,8 @@ it.each(rows)('$area: $name', async (row) => {
   for (const name of row.names) expect(message).toContain(typeof name === 'function' ? name(ctx) : name)
 
   const after = await snapshot()
+  // The index a planted entry is filed in is new with it (`<namespace>:index:…`), not a change to data already there.
+  for (const key of after.keys()) if (!before.has(key) && key.includes(':index:')) after.delete(key)
   for (const key of changed) {
     before.delete(key)
     after.delete(key)

@@ -4,6 +4,8 @@
  * - `apollo-cacheback`: Apollo Server 5 (standalone HTTP server), the
  *   schema transformed by `cachebackDirective` on a `RedisStore` made from
  *   `REDIS_URL`, `cachebackApolloPlugin()`;
+ * - `apollo-cacheback-tags`: the same with tags in use (`LIST_TAGS`, filled
+ *   on every read and filed on every write);
  * - `apollo`: the same server and plugin, the schema without a cache;
  * - `mercurius-cache`: Fastify 5 + Mercurius + mercurius-cache with its
  *   Redis storage (`ttl` and `stale` as cacheback's lifetime and grace);
@@ -38,16 +40,18 @@ const kind = env('KIND')
 const redisUrl = env('REDIS_URL')
 const prefix = env('PREFIX')
 
-/** The schema Apollo and Yoga serve: transformed by cacheback when `cached`. */
-function listSchema(cached: boolean) {
+/** The schema Apollo and Yoga serve: transformed by cacheback when `cached` (with tags in use when `tagged`). */
+function listSchema(cached: boolean, tagged = false) {
   const resolvers = listResolvers()
   if (process.env.ASYNC_RESOLVERS) {
     const sync = resolvers.Item.details
     resolvers.Item.details = (async (item: { id: number }) => sync(item)) as never
   }
-  const schema = makeExecutableSchema({ typeDefs: [cachebackTypeDefs, listTypeDefs(cached)], resolvers })
+  const schema = makeExecutableSchema({ typeDefs: [cachebackTypeDefs, tagged ? listTypeDefs(cached, true) : listTypeDefs(cached)], resolvers })
   if (!cached) return schema
-  const cache = new Cacheback({ store: new RedisStore({ redis: redisUrl }), namespace: `${prefix}list-cb` })
+  // COMMAND_TIMEOUT_MS: the store's command timeout (its default unless the run sets BENCH_COMMAND_TIMEOUT_MS).
+  const commandTimeoutMs = process.env.COMMAND_TIMEOUT_MS ? Number(process.env.COMMAND_TIMEOUT_MS) : undefined
+  const cache = new Cacheback({ store: new RedisStore({ redis: redisUrl, commandTimeoutMs }), namespace: `${prefix}list-cb` })
   return cachebackDirective({ cache }).transformer(schema)
 }
 
@@ -58,8 +62,8 @@ async function yoga(cached: boolean): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0
 }
 
-async function apollo(cached: boolean): Promise<number> {
-  const schema = listSchema(cached)
+async function apollo(cached: boolean, tagged = false): Promise<number> {
+  const schema = listSchema(cached, tagged)
   const server = new ApolloServer({ schema, plugins: [cachebackApolloPlugin()] })
   const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } })
   return Number(new URL(url).port)
@@ -86,5 +90,5 @@ async function mercuriusServer(cached: boolean): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0
 }
 
-const port = kind.startsWith('apollo') ? await apollo(kind === 'apollo-cacheback') : kind.startsWith('yoga') ? await yoga(kind === 'yoga-cacheback') : await mercuriusServer(kind === 'mercurius-cache')
+const port = kind.startsWith('apollo') ? await apollo(kind.startsWith('apollo-cacheback'), kind === 'apollo-cacheback-tags') : kind.startsWith('yoga') ? await yoga(kind === 'yoga-cacheback') : await mercuriusServer(kind === 'mercurius-cache')
 announceReady(port, { stats: () => ({ ...counts }) })

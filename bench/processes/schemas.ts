@@ -26,13 +26,17 @@ export function detailsOf(id: number): { id: number; handle: string; bio: string
   return makeSmallValue(id, DETAILS_JSON_BYTES)
 }
 
-/** `graphql-list` SDL; `cached` puts `@cacheback` (fresh 1 h, kept 2 h) on `Item.details`. */
-export function listTypeDefs(cached: boolean): string {
+/** Tags of `Item.details` when the list runs with tags in use: one per item, one for all. */
+export const LIST_TAGS = '["item:{parent.id}", "items"]'
+
+/** `graphql-list` SDL; `cached` puts `@cacheback` (fresh 1 h, kept 2 h) on `Item.details`, with `LIST_TAGS` when `tagged`. */
+export function listTypeDefs(cached: boolean, tagged = false): string {
+  const directive = tagged ? `@cacheback(lifetime: 3600, ttl: 7200, tags: ${LIST_TAGS})` : '@cacheback(lifetime: 3600, ttl: 7200)'
   return /* GraphQL */ `
     type Query { items(page: Int!): [Item!]! }
     type Item {
       id: Int!
-      details: Details ${cached ? '@cacheback(lifetime: 3600, ttl: 7200)' : ''}
+      details: Details ${cached ? directive : ''}
     }
     type Details { id: Int! handle: String! bio: String! }
   `

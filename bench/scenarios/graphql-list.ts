@@ -1,9 +1,13 @@
 /**
  * `graphql-list`: a query returning 100 items, each with a `@cacheback`
- * field, all fresh in Redis. Apollo Server + cacheback and GraphQL Yoga +
- * cacheback against the same servers without a cache, and Mercurius +
- * mercurius-cache against Mercurius without a cache; requests/s, p99 and Redis commands per query. Each
+ * field, all fresh in Redis. Apollo Server + cacheback (without and with
+ * tags in use) and GraphQL Yoga + cacheback against the same servers
+ * without a cache, and Mercurius + mercurius-cache against Mercurius
+ * without a cache; requests/s, p99 and Redis commands per query. Each
  * server runs in a process of its own and is loaded over loopback HTTP.
+ * With `BENCH_BASELINE_ROOT` (another checkout of this repository, its
+ * `node_modules` in place) its cacheback server runs too, as the baseline
+ * of the hot-read cost.
  */
 import { isDeepStrictEqual } from 'node:util'
 import type { Redis } from 'ioredis'
@@ -25,16 +29,27 @@ const ROUND_TRIP_TARGET = 2
 
 interface Contender {
   name: string
-  kind: 'apollo-cacheback' | 'apollo' | 'yoga-cacheback' | 'yoga' | 'mercurius-cache' | 'mercurius'
+  kind: 'apollo-cacheback' | 'apollo-cacheback-tags' | 'apollo' | 'yoga-cacheback' | 'yoga' | 'mercurius-cache' | 'mercurius'
   /** The uncached server this one's overhead ratio is taken against. */
   baseline?: string
+  /** Checkout whose server this is (the baseline's), when not this one. */
+  root?: string
 }
 
 const OURS = 'Apollo + cacheback'
+const TAGGED = 'Apollo + cacheback, tags'
+const BASELINE = 'Apollo + cacheback, baseline checkout'
 const THEIRS = 'Mercurius + mercurius-cache'
 const YOGA = 'Yoga + cacheback'
+const baselineRoot = process.env.BENCH_BASELINE_ROOT
+/** `BENCH_COMMAND_TIMEOUT_MS`: the cacheback servers' store command timeout (default the store's 250 ms); on a loaded machine event-loop stalls past it turn hits into fall-through fetches. */
+const commandTimeoutMs = process.env.BENCH_COMMAND_TIMEOUT_MS
+/** The hot-read cost with tags in use may be this much below cacheback without them (and the baseline's). */
+const TAGS_RATIO_TARGET = 0.85
 const CONTENDERS: Contender[] = [
   { name: OURS, kind: 'apollo-cacheback', baseline: 'Apollo, no cache' },
+  { name: TAGGED, kind: 'apollo-cacheback-tags', baseline: 'Apollo, no cache' },
+  ...(baselineRoot ? [{ name: BASELINE, kind: 'apollo-cacheback' as const, baseline: 'Apollo, no cache', root: baselineRoot }] : []),
   { name: 'Apollo, no cache', kind: 'apollo' },
   { name: 'Yoga + cacheback', kind: 'yoga-cacheback', baseline: 'Yoga, no cache' },
   { name: 'Yoga, no cache', kind: 'yoga' },
@@ -76,14 +91,15 @@ async function checkAnswer(contender: Running, page: number, expectHits: boolean
   const expected = (item: { id: number; details: unknown }, i: number) => item.id === page * LIST_SIZE + i && isDeepStrictEqual(item.details, detailsOf(item.id))
   if (items.length !== LIST_SIZE || !items.every(expected)) throw new Error(`graphql-list: ${contender.name} answered wrong items for page ${page}`)
   const reads = response.extensions?.cacheback
-  if ((contender.kind === 'apollo-cacheback' || contender.kind === 'yoga-cacheback') && expectHits && reads?.hit !== LIST_SIZE) throw new Error(`graphql-list: ${contender.name} read ${JSON.stringify(reads)}, expected ${LIST_SIZE} hits`)
+  if ((contender.kind.startsWith('apollo-cacheback') || contender.kind === 'yoga-cacheback') && expectHits && reads?.hit !== LIST_SIZE) throw new Error(`graphql-list: ${contender.name} read ${JSON.stringify(reads)}, expected ${LIST_SIZE} hits`)
 }
 
 async function start(context: ScenarioContext): Promise<Running[]> {
   const running: Running[] = []
   try {
-    for (const contender of CONTENDERS) {
-      const server = await startServerProcess(contender.name, 'bench/processes/list-server.ts', { KIND: contender.kind, REDIS_URL: context.redisUrl, PREFIX: context.prefix })
+    for (const [i, contender] of CONTENDERS.entries()) {
+      // A key prefix per contender: two cacheback servers (with and without tags, the baseline) never share entries.
+      const server = await startServerProcess(contender.name, 'bench/processes/list-server.ts', { KIND: contender.kind, REDIS_URL: context.redisUrl, PREFIX: `${context.prefix}c${i}-`, ...(commandTimeoutMs ? { COMMAND_TIMEOUT_MS: commandTimeoutMs } : {}) }, contender.root)
       running.push({ ...contender, server, client: new GraphqlHttpClient(server.url, CONCURRENCY) })
     }
   } catch (error) {
@@ -162,8 +178,10 @@ function report(context: ScenarioContext, results: Record<string, RoundResult[]>
   const oursOverhead = overhead(ours)
   const theirsOverhead = overhead(theirs)
   const mostCommands = (name: string) => Math.max(...results[name].map((r) => Object.values(r.commands).reduce((a, b) => a + b, 0)))
-  const oursCommands = Math.max(mostCommands(OURS), mostCommands(YOGA))
+  const oursCommands = Math.max(mostCommands(OURS), mostCommands(TAGGED), mostCommands(YOGA))
   const vsTheirs = medianRatio(rps(OURS), rps(THEIRS))
+  const tagsVsUntagged = medianRatio(rps(TAGGED), rps(OURS))
+  const tagsVsBaseline = baselineRoot ? medianRatio(rps(TAGGED), rps(BASELINE)) : Number.NaN
   return {
     tables: [
       {
@@ -180,6 +198,8 @@ function report(context: ScenarioContext, results: Record<string, RoundResult[]>
         actual: `${ratio(oursOverhead)} vs ${ratio(theirsOverhead)}`,
         met: oursOverhead > theirsOverhead,
       },
+      { name: 'hot reads with tags in use: req/s with tags ÷ without', target: `≥ ${ratio(TAGS_RATIO_TARGET)}`, actual: ratio(tagsVsUntagged), met: tagsVsUntagged >= TAGS_RATIO_TARGET },
+      ...(baselineRoot ? [{ name: 'hot reads with tags in use: req/s ÷ the baseline checkout (no tags, its own code)', target: `≥ ${ratio(TAGS_RATIO_TARGET)}`, actual: ratio(tagsVsBaseline), met: tagsVsBaseline >= TAGS_RATIO_TARGET }] : []),
     ],
     notes: [
       `Query \`${LIST_QUERY}\`: \`items\` returns the ${LIST_SIZE} items of a page (not cached); each item's \`details\` (a ${'~'}250-byte JSON object: id, handle, bio) is the cached field, fresh in Redis for the whole run. Request \`i\` asks for page \`i mod ${LIST_PAGES}\`, so the ${CONCURRENCY} requests in flight read different keys. (With one page for all, mercurius-cache merges the reads of a key that concurrent requests make in one process: in a trial run it sent 13 Redis commands per query instead of 200, and its overhead ratio was 0.46×.) Uncached servers run the same resolvers, which return prebuilt values at once: the ratio to them is the whole cost of the cache on the hot path.`,
@@ -188,6 +208,8 @@ function report(context: ScenarioContext, results: Record<string, RoundResult[]>
       `\`${YOGA}\`: GraphQL Yoga 5 (\`createYoga\` on a Node \`http\` server, default settings) serving the same transformed schema on the same kind of \`RedisStore\`, with \`useCacheback()\` (every answer carries \`extensions.cacheback\`, hit: 100). \`Yoga, no cache\`: the same server and plugin, the schema not transformed.`,
       `\`${THEIRS}\`: Fastify 5 + Mercurius 16 (default settings, no JIT) + mercurius-cache 8 with \`policy: { Item: { details: true } }\`, \`ttl: 3600, stale: 3600\` (cacheback's lifetime and grace), Redis storage on an ioredis client with \`enableAutoPipelining: true\`, \`invalidation: false\`. It stores JSON and reads each field with a GET, plus a PTTL because \`stale\` is set. Field hits it counted over the run: ${int(mercuriusStats.hits)}, misses: ${int(mercuriusStats.misses)} (the first query of each page, ${LIST_SIZE} fields each). \`Mercurius, no cache\`: the same server without the plugin.`,
       `\`Redis commands/query\`: the \`INFO commandstats\` delta of the benchmark's Redis over the round ÷ requests. For cacheback it is the number of round-trips: one MGET of the ${LIST_SIZE} keys per query (one execution level, one \`getMany\`). mercurius-cache's commands are auto-pipelined by ioredis (commands issued in one tick share a write), so its round-trips are fewer than its commands, but Redis executes each.`,
+      `\`${TAGGED}\`: the same server with \`tags: ${'["item:{parent.id}", "items"]'}\` on \`Item.details\`: each read fills both templates (the absent-value check), each write files the entry in its job's, its entity's (\`Item\`, by \`id\`) and both tags' indexes. The reads are the same single MGET.${baselineRoot ? ` \`${BASELINE}\`: \`bench/processes/list-server.ts\` of the checkout at \`BENCH_BASELINE_ROOT\` (its own library code, no tags), the hot-read cost before this change, in the same run.` : ''}`,
+      ...(commandTimeoutMs ? [`Run with \`BENCH_COMMAND_TIMEOUT_MS=${commandTimeoutMs}\`: every cacheback server's store calls time out after ${commandTimeoutMs} ms instead of 250, so that the loaded machine's event-loop stalls do not turn hits into fall-through fetches (the hot path is what is measured).`] : []),
       `\`vs same server uncached\` = the contender's req/s ÷ its uncached server's req/s in the same round, median over rounds: the overhead ratio. Apollo and Mercurius differ in their own speed; cacheback on Apollo vs mercurius-cache on Mercurius in absolute req/s: ${ratio(vsTheirs)} (median of the per-round ratios).`,
     ],
   }

@@ -5,8 +5,9 @@
 import type { Scenario } from '../scenario.js'
 import { functionHit } from './function-hit.js'
 import { graphqlList } from './graphql-list.js'
+import { invalidation } from './invalidation.js'
 import { memory } from './memory.js'
 import { refreshThroughput } from './refresh-throughput.js'
 import { staleStorm } from './stale-storm.js'
 
-export const scenarios: readonly Scenario[] = [functionHit, graphqlList, staleStorm, refreshThroughput, memory]
+export const scenarios: readonly Scenario[] = [functionHit, graphqlList, staleStorm, refreshThroughput, memory, invalidation]

@@ -61,9 +61,13 @@ export interface ServerProcess {
   stop(): Promise<void>
 }
 
-/** Forks `script` (relative to the repository root) with `env` added, and waits until it listens. */
-export async function startServerProcess(name: string, script: string, env: Record<string, string>): Promise<ServerProcess> {
-  const child = fork(`${ROOT}${script}`, [], { cwd: ROOT, execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+/**
+ * Forks `script` (relative to the repository root, or to `root`: another
+ * checkout, for a baseline) with `env` added, and waits until it listens.
+ */
+export async function startServerProcess(name: string, script: string, env: Record<string, string>, root = ROOT): Promise<ServerProcess> {
+  const base = root.endsWith('/') ? root : `${root}/`
+  const child = fork(`${base}${script}`, [], { cwd: base, execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
   const exited = track(child)
   const output = collectOutput(child)
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()

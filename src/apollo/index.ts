@@ -1,2 +1,2 @@
 /** `graphql-cacheback/apollo`: the Apollo Server 5 plugin (peer: `@apollo/server`). */
-export { cachebackApolloPlugin, type CachebackApolloPlugin, type ApolloResponseContext } from './plugin.js'
+export { cachebackApolloPlugin, type CachebackApolloPlugin, type CachebackApolloPluginOptions, type ApolloResponseContext } from './plugin.js'

@@ -9,12 +9,16 @@ import type { ReadResult } from '../results.js'
 import { getDefaultCache } from '../default-cache.js'
 import { CachebackError, isCachebackError, messageOf } from '../errors.js'
 import { storeErrorEvent } from '../events.js'
+import { type InvalidateOptions, modeOf } from '../invalidation/selectors.js'
+import { withFoundTags } from './cache-tags.js'
 import { type ResolverJobArgs, parentForRefresh, scopeIdOf } from './field-keys.js'
 import type { FieldPolicy } from './field-policy.js'
 import { recordRead } from './cache-reads.js'
 import { readField } from './read-batch.js'
 import { type CachedFieldExtension, type RefreshContextFactory, ResolverJob, forEachCachedField, refreshInfo, registerFieldJob } from './resolver-jobs.js'
 import { fieldSelection } from './selection.js'
+import { type DirectiveSelector, DirectiveFields, resolveDirectiveSelector } from './invalidate.js'
+import { rememberSchemaCache } from './schema-directives.js'
 import { cachebackTypeDefs } from './type-defs.js'
 
 /** Options of `cachebackDirective`. */
@@ -34,10 +38,26 @@ export interface CachebackDirectiveOptions {
   context?: RefreshContextFactory
 }
 
-/** The directive's SDL and its schema transformer. */
+/** The directive's SDL, its schema transformer, and invalidation of the fields it caches. */
 export interface CachebackDirective {
   typeDefs: string
   transformer: (schema: GraphQLSchema) => GraphQLSchema
+  /**
+   * Invalidates cached fields of the schema transformed last:
+   * `{ entity: { type, id } }` (every cached field of that parent: all args,
+   * all scopes), `{ coordinate, parent?, args?, scope? }` (one field's
+   * entries: all, of one parent, of one scope, or with `args` one entry;
+   * `args` as a client sends them, defaults applied), or `{ tag }`. Mode
+   * `stale` (default) or `purge`. Resolves with the number of stored
+   * entries marked or removed. An unknown coordinate or type is
+   * `E_UNKNOWN_COORDINATE` / `E_UNKNOWN_TYPE`.
+   * @example await cb.invalidate({ entity: { type: 'User', id: 'ann' } }, { mode: 'purge' })
+   */
+  invalidate: (selector: DirectiveSelector, options?: InvalidateOptions) => Promise<number>
+  /** The cache the fields read through. */
+  readonly cache: Cacheback
+  /** @internal The cached fields of the schema transformed last. */
+  readonly fields: DirectiveFields
 }
 
 interface WrapInput {
@@ -66,7 +86,9 @@ function prepareRead({ cache, job, scope }: WrapInput, { parent, args, context, 
   }
   const jobArgs: ResolverJobArgs = [parentForRefresh(policy, parent), args, scopeId]
   if (policy.keySelection) jobArgs.push(fieldSelection(info))
-  return { jobArgs, key: cache.keyOf(job, jobArgs) }
+  const key = cache.keyOf(job, jobArgs)
+  if (policy.tags) job.tags(...jobArgs) // a template naming an absent value (E_INVALID_TAG): served uncached
+  return { jobArgs, key }
 }
 
 /** The error reported for a read served uncached because it cannot be keyed, naming the coordinate. */
@@ -97,7 +119,7 @@ function wrapResolver(input: WrapInput): GraphQLFieldResolver<unknown, unknown> 
       return resolve(parent, args, context, info)
     }
     if (!read) return resolve(parent, args, context, info)
-    const result = await readField(info, cache, { job, key: read.key, args: read.jobArgs, fetch: () => resolve(parent, args, context, info) })
+    const result = await readField(info, cache, { job, key: read.key, args: read.jobArgs, fetch: async () => withFoundTags(await resolve(parent, args, context, info), info) })
     recordRead(context, result, info.path, policy.coordinate)
     restrictCacheHint(info, policy, result)
     return result.value
@@ -109,17 +131,36 @@ function wrapResolver(input: WrapInput): GraphQLFieldResolver<unknown, unknown> 
 /** Creates the `@cacheback` directive's typeDefs and transformer. */
 export function cachebackDirective(options: CachebackDirectiveOptions = {}): CachebackDirective {
   const refreshContext = options.context ?? (() => ({}))
+  const fields = new DirectiveFields()
+  const cacheOf = () => options.cache ?? getDefaultCache()
   const transformer = (schema: GraphQLSchema): GraphQLSchema => {
-    const cache = options.cache ?? getDefaultCache()
+    const cache = cacheOf()
     let transformed: GraphQLSchema | undefined
+    const jobs = new Map<string, ResolverJob>()
     const result = forEachCachedField(schema, options.scope !== undefined, (type, fieldName, config, found) => {
       const job = new ResolverJob({ policy: found.policy, resolve: found.resolve, info: (selection) => refreshInfo({ schema: transformed!, typeName: type.name, fieldName, selection }), context: refreshContext, cache })
       registerFieldJob(cache, job)
+      jobs.set(found.policy.coordinate, job)
       const extension: CachedFieldExtension = { policy: found.policy, resolve: found.resolve }
       return { ...config, resolve: wrapResolver({ cache, job, resolve: found.resolve, scope: options.scope }), extensions: { ...config.extensions, cacheback: extension } }
     })
     transformed = result
+    fields.reset(result)
+    for (const [coordinate, job] of jobs) fields.jobs.set(coordinate, job)
+    rememberSchemaCache(result, directive)
     return result
   }
-  return { typeDefs: cachebackTypeDefs, transformer }
+  const directive: CachebackDirective = {
+    typeDefs: cachebackTypeDefs,
+    transformer,
+    invalidate: async (selector, invalidateOptions) => {
+      const cache = cacheOf()
+      return cache.invalidateResolved(resolveDirectiveSelector(cache, fields, selector), modeOf(invalidateOptions))
+    },
+    get cache() {
+      return cacheOf()
+    },
+    fields,
+  }
+  return directive
 }

@@ -83,9 +83,14 @@ function missingKeyField(policy: FieldPolicy, name: string, value: unknown): Cac
   return new CachebackError('E_MISSING_KEY_FIELD', message, { coordinate, job: `graphql:${coordinate}` })
 }
 
+/** The arguments that make up the key (`keyArgs`, default all). */
+export function keyArgsOf(policy: FieldPolicy, args: Record<string, unknown>): Record<string, unknown> {
+  return policy.keyArgs ? pick(args, policy.keyArgs) : args
+}
+
 /** The key parts of one field read. */
 export function fieldKeyParts(policy: FieldPolicy, [parent, args, scope, selection]: ResolverJobArgs): unknown[] {
-  const keyArgs = policy.keyArgs ? pick(args, policy.keyArgs) : args
+  const keyArgs = keyArgsOf(policy, args)
   const parts = scope === null ? [parentIdentity(policy, parent), keyArgs] : [parentIdentity(policy, parent), keyArgs, { scope }]
   if (selection) parts.push({ selection })
   return parts

@@ -7,6 +7,7 @@ import { type GraphQLFieldConfig, type GraphQLObjectType, type GraphQLSchema, ge
 import { DEFAULT_FETCH_ON_MISS, DEFAULT_LIFETIME, DEFAULT_REFRESH_TIMEOUT, DEFAULT_TTL } from '../defaults.js'
 import { CachebackError, messageOf } from '../errors.js'
 import { entityKeyFields, isFederationRootField, requiredFields } from './federation.js'
+import { type TagTemplate, parseTagTemplates } from './tag-templates.js'
 
 /** The directive's arguments for one field, defaults applied. Times in seconds. */
 export interface FieldPolicy {
@@ -19,14 +20,16 @@ export interface FieldPolicy {
   keyArgs?: string[]
   keyFields?: string[]
   queue?: string
-  /** Tag templates (`tweets:{parent.id}`); parsed here, applied by invalidation. */
-  tags?: string[]
+  /** Parsed `tags` templates (`tweets:{parent.id}`). */
+  tags?: TagTemplate[]
   /** The field's normalized selection set is part of the key and of the refresh payload. */
   keySelection: boolean
-  /** Refresh-ahead β (0: off); parsed here, applied by refresh ahead. */
+  /** Refresh-ahead β (0: off). */
   refreshAhead: number
-  /** A field of the query type: its key does not depend on `rootValue`, its refresh gets `undefined` as parent. */
+  /** A field of the query type: its key does not depend on `rootValue`, its refresh gets `undefined` as parent; its fields read no entity. */
   root: boolean
+  /** The parent type's name (`User` of `User.tweets`). */
+  parentType: string
 }
 
 const DIRECTIVE = 'cacheback'
@@ -85,12 +88,14 @@ export function fieldPolicy({ schema, type, fieldName, field, hasScopeFunction }
     keyArgs: args.keyArgs as string[] | undefined,
     keyFields: (args.keyFields as string[] | undefined) ?? entityKeyFields(type),
     queue: args.queue as string | undefined,
-    tags: args.tags as string[] | undefined,
     keySelection: (args.keySelection as boolean | undefined) ?? false,
     refreshAhead: (args.refreshAhead as number | undefined) ?? 0,
     root,
+    parentType: type.name,
   }
   checkPolicy(policy, type, field, hasScopeFunction)
+  const tags = args.tags as string[] | undefined
+  if (tags && tags.length > 0) policy.tags = parseTagTemplates(tags, { coordinate, parentType: type, field, scope: policy.scope, keyFields: policy.keyFields })
   return policy
 }
 

@@ -6,3 +6,7 @@ export { resolverJobs, ResolverJob, type ResolverJobOptions, type RefreshContext
 export type { FieldPolicy } from './field-policy.js'
 export type { ResolverJobArgs } from './field-keys.js'
 export type { FieldSelection } from './selection.js'
+export { cacheTags } from './cache-tags.js'
+export type { DirectiveSelector, FieldSelector } from './invalidate.js'
+export { invalidateMutationResult, type MutationExecution, type MutationInvalidationOptions } from './mutation-result.js'
+export type { SchemaCache } from './schema-directives.js'

@@ -19,11 +19,16 @@ import {
 } from 'graphql'
 import type { Cacheback } from '../cacheback.js'
 import { CachebackError } from '../errors.js'
+import type { EntityRef } from '../invalidation/entity.js'
+import { NO_TAGS } from '../invalidation/tags.js'
 import { Job } from '../job.js'
+import { withFoundTags } from './cache-tags.js'
+import { fieldEntity, fieldGroups } from './field-index.js'
 import { type ResolverJobArgs, fieldKeyParts } from './field-keys.js'
 import { hideFromSupergraph } from './federation.js'
 import { type FieldPolicy, fieldPolicy } from './field-policy.js'
 import type { FieldSelection } from './selection.js'
+import { fillTagTemplates } from './tag-templates.js'
 
 /** Builds the context a refresh runs with. @default () => ({}) */
 export type RefreshContextFactory = (input: { coordinate: string; scope: string | undefined }) => object | Promise<object>
@@ -89,10 +94,25 @@ export class ResolverJob extends Job<ResolverJobArgs, unknown> {
     return this.policy.coordinate
   }
 
-  /** The refresh: the original resolver, with a factory context (a root field gets `undefined` as parent). */
+  /** The refresh: the original resolver, with a factory context (a root field gets `undefined` as parent), and the tags it adds with `cacheTags`. */
   async fetch(parent: unknown, args: Record<string, unknown>, scope: string | null, selection?: FieldSelection): Promise<unknown> {
     const context = await this.context({ coordinate: this.policy.coordinate, scope: scope ?? undefined })
-    return this.original(this.policy.root ? undefined : parent, args, context, this.info(selection))
+    const info = this.info(selection)
+    return withFoundTags(await this.original(this.policy.root ? undefined : parent, args, context, info), info)
+  }
+
+  /** The `tags` templates, filled (`E_INVALID_TAG` when one names an absent value). */
+  override tags(parent: unknown, args: Record<string, unknown>, scope: string | null, _selection?: FieldSelection): readonly string[] {
+    return this.policy.tags ? fillTagTemplates(this.policy.tags, this.policy.coordinate, { parent, args, scope }) : NO_TAGS
+  }
+
+  /** The parent's entity: its type and identity (`keyFields`, else `id`). */
+  override entity(parent: unknown): EntityRef | undefined {
+    return fieldEntity(this.policy, parent)
+  }
+
+  override indexGroups(...args: ResolverJobArgs): readonly unknown[] {
+    return fieldGroups(this.policy, args)
   }
 
   /** A value the store would change is served uncached (already reported as store-error). */

@@ -63,6 +63,19 @@ export class RedisScript {
       return client.eval(this.lua, keys.length, ...keys, ...args)
     }
   }
+
+  /** Like `run`, with bulk replies as Buffers (binary-safe). */
+  async runBuffer(client: RedisClient, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    // ioredis defines `<command>Buffer` for every command, `evalshaBuffer` included, without declaring its type;
+    // `callBuffer` would lose its command name under auto-pipelining.
+    const binary = client as unknown as Record<'evalshaBuffer' | 'evalBuffer', (...parts: ScriptArg[]) => Promise<unknown>>
+    try {
+      return await binary.evalshaBuffer(this.sha, keys.length, ...keys, ...args)
+    } catch (error) {
+      if (!isNoScript(error)) throw error
+      return binary.evalBuffer(this.lua, keys.length, ...keys, ...args)
+    }
+  }
 }
 
 function isNoScript(error: unknown): boolean {

@@ -8,10 +8,11 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import { DEFAULT_COMMAND_TIMEOUT_MS, reconnectDelayMs } from '../defaults.js'
 import { CachebackError } from '../errors.js'
-import type { LockHold, LockRequest, LockResult, RefreshClaim, Store, StoreSetOptions } from '../stores/store.js'
+import type { InvalidateRequest, InvalidationTarget, LockHold, LockRequest, LockResult, RefreshClaim, Store, StoreSetOptions } from '../stores/store.js'
 import { type FailedCall, nullOnWrongType, timeoutError, wrapError } from './redis-errors.js'
+import { type BoundedCall, invalidateTarget, writeEntry } from './redis-invalidation.js'
 import { RedisScript, type RedisClient } from './redis-script.js'
-import { ACQUIRE_LOCK_LUA, CLAIM_REFRESH_LUA, EXPIRE_ENTRY_LUA, MARK_LOCK_FAILED_LUA, RELEASE_LOCK_LUA, SET_ENTRY_LUA } from './scripts.js'
+import { ACQUIRE_LOCK_LUA, CLAIM_REFRESH_LUA, EXPIRE_ENTRY_LUA, MARK_LOCK_FAILED_LUA, RELEASE_LOCK_LUA } from './scripts.js'
 
 export type { RedisClient } from './redis-script.js'
 
@@ -38,7 +39,6 @@ export interface RedisStoreOptions {
 
 export { DEFAULT_COMMAND_TIMEOUT_MS }
 
-const setEntry = new RedisScript(SET_ENTRY_LUA)
 const expireEntry = new RedisScript(EXPIRE_ENTRY_LUA)
 const acquireLock = new RedisScript(ACQUIRE_LOCK_LUA)
 const releaseLock = new RedisScript(RELEASE_LOCK_LUA)
@@ -49,7 +49,8 @@ const claimRefresh = new RedisScript(CLAIM_REFRESH_LUA)
  * A {@link Store} on Redis (standalone or Cluster). `getMany` is one `MGET`
  * on a standalone server; on a Cluster it sends one `GET` per key at once
  * (keys hash to different slots). Either way a key holding another type than
- * a string reads as absent.
+ * a string reads as absent. Entries are filed in index sorted sets on write
+ * and invalidated through them (`redis-invalidation.ts`): no `KEYS` or `SCAN`.
  *
  * Errors: `E_STORE_TIMEOUT` when a call exceeds `commandTimeoutMs`,
  * `E_CORRUPT_ENTRY` when a key holds another Redis type than a string
@@ -66,6 +67,7 @@ export class RedisStore implements Store {
   private connecting: Promise<void> | undefined
   /** Why the store's own client is not connected (its last connection error, cleared when ready). */
   private connectionError: unknown
+  private readonly bounded: BoundedCall = (op, keys, run) => this.call(op, keys, run)
 
   /** @throws CachebackError `E_INVALID_OPTION` without a `redis` option (the store never connects to a default host) or with a bad `commandTimeoutMs`. */
   constructor(options: RedisStoreOptions) {
@@ -102,8 +104,11 @@ export class RedisStore implements Store {
   }
 
   async set(key: string, data: Uint8Array, options: StoreSetOptions): Promise<boolean> {
-    const args = [Buffer.from(data), String(options.createdAt), wholeMs(options.ttlMs, 'ttlMs', key)]
-    return (await this.call('SET', key, (client) => setEntry.run(client, [key], args))) === 1
+    return writeEntry(this.bounded, this.client.isCluster, { key, data, options, ttlMs: wholeMs(options.ttlMs, 'ttlMs', key) })
+  }
+
+  async invalidate(target: InvalidationTarget, request: InvalidateRequest): Promise<number> {
+    return invalidateTarget(this.bounded, this.client.isCluster, target, request)
   }
 
   async delete(key: string): Promise<void> {

@@ -3,44 +3,79 @@
  * compiled package. Each opens with a comment listing its KEYS and ARGV.
  *
  * They read the entry header whose layout `src/entry.ts` owns: the offsets
- * below come from `ENTRY_LAYOUT` (Lua strings are 1-based, so byte `n` of the
- * header is `n + 1` here; times are float64 big-endian, `struct` format `'>d'`).
+ * come from `ENTRY_LAYOUT` through `lua-entry.ts`. The invalidation scripts
+ * are in `invalidation-scripts.ts`.
  */
 import { ENTRY_LAYOUT } from '../entry.js'
+import { CREATED_AT, EXPIRES_AT, FILE_FUNCTION, FRESH_UNTIL_AT, HEADER, INVALIDATED_AT, isEntry } from './lua-entry.js'
 
-const HEADER = ENTRY_LAYOUT.headerBytes
-const MAGIC_AT = ENTRY_LAYOUT.magicOffset + 1
-const VERSION_AT = ENTRY_LAYOUT.versionOffset + 1
-const CREATED_AT = ENTRY_LAYOUT.createdAtOffset + 1
-const FRESH_UNTIL_AT = ENTRY_LAYOUT.freshUntilOffset + 1
-const EXPIRES_AT = ENTRY_LAYOUT.expiresAtOffset + 1
 /** Lua test: `current` holds an entry of this format. */
-const IS_ENTRY = `#current >= ${HEADER} and string.byte(current, ${MAGIC_AT}) == ${ENTRY_LAYOUT.magic} and string.byte(current, ${VERSION_AT}) == ${ENTRY_LAYOUT.version}`
+const IS_ENTRY = isEntry('current')
 
 /**
- * Compare-and-set write of an entry.
+ * Compare-and-set write of an entry, filing it in its indexes first, with
+ * the invalidation rule of `src/invalidation/write-rule.ts`.
  */
 export const SET_ENTRY_LUA = `-- KEYS[1]  entry key
+-- KEYS[2..] pairs of (index key, its stamp key) to file the entry in, in this
+--          script (standalone); on a Cluster INDEX_ADD filed it beforehand
+--          and passed the stamps it read as ARGV[4] and ARGV[5]
 -- ARGV[1]  encoded entry (binary)
 -- ARGV[2]  createdAt of the new entry, ms epoch
 -- ARGV[3]  PX safety-net ttl, whole ms
--- Returns 1 when written, 0 when the stored entry has a newer createdAt and
--- has not expired at ARGV[2] (an expired one, which reads treat as gone, never
--- blocks a write, even when its header says it was created later).
--- Data not in the entry format (wrong magic, version or length, or a key of
--- another Redis type, which GET would refuse with WRONGTYPE) is overwritten.
+-- ARGV[4]  latest stale stamp of its indexes read by the caller, ms ('0': none)
+-- ARGV[5]  latest purge stamp of its indexes read by the caller, ms ('0': none)
+-- ARGV[6]  the entry's member in its indexes (members.ts; '' without indexes)
+-- Returns 1 when written; 2 when written stale (an invalidation came after
+-- createdAt: freshUntil = createdAt, invalidatedAt carried on); 0 when
+-- refused: the stored entry has a newer createdAt and has not expired at
+-- ARGV[2] (an expired one, which reads treat as gone, never blocks a write,
+-- even when its header says it was created later), or a purge (a tombstone,
+-- or a purge stamp) came after createdAt. Data not in the entry format
+-- (wrong magic, version or length, or a key of another Redis type, which GET
+-- would refuse with WRONGTYPE) is overwritten.
+${FILE_FUNCTION}
+local created = tonumber(ARGV[2])
+local staleAt = tonumber(ARGV[4])
+local purgedAt = tonumber(ARGV[5])
+for i = 2, #KEYS, 2 do
+  local stamp = redis.call('HMGET', KEYS[i + 1], 's', 'p')
+  staleAt = math.max(staleAt, tonumber(stamp[1]) or 0)
+  purgedAt = math.max(purgedAt, tonumber(stamp[2]) or 0)
+end
 local current = false
 if redis.call('TYPE', KEYS[1]).ok == 'string' then
   current = redis.call('GET', KEYS[1])
 end
 if current and ${IS_ENTRY} then
-  local storedCreatedAt = struct.unpack('>d', current, ${CREATED_AT})
-  local storedExpiresAt = struct.unpack('>d', current, ${EXPIRES_AT})
-  if storedCreatedAt > tonumber(ARGV[2]) and storedExpiresAt > tonumber(ARGV[2]) then
+  if struct.unpack('>d', current, ${CREATED_AT}) > created and struct.unpack('>d', current, ${EXPIRES_AT}) > created then
     return 0
   end
+  local mark = struct.unpack('>d', current, ${INVALIDATED_AT})
+  staleAt = math.max(staleAt, mark)
+  if struct.unpack('>d', current, ${EXPIRES_AT}) == 0 then
+    purgedAt = math.max(purgedAt, mark)
+  end
+end
+if created < purgedAt then
+  return 0
+end
+local ours = #ARGV[1] >= ${HEADER}
+local expiresAt = 0
+if ours then
+  expiresAt = struct.unpack('>d', ARGV[1], ${EXPIRES_AT})
+end
+for i = 2, #KEYS, 2 do
+  file(KEYS[i], ARGV[6], expiresAt, ARGV[2], ARGV[3])
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+if ours and created < staleAt then
+  if struct.unpack('>d', ARGV[1], ${FRESH_UNTIL_AT}) > created then
+    redis.call('SETRANGE', KEYS[1], ${ENTRY_LAYOUT.freshUntilOffset}, struct.pack('>d', created))
+  end
+  redis.call('SETRANGE', KEYS[1], ${ENTRY_LAYOUT.invalidatedAtOffset}, struct.pack('>d', staleAt))
+  return 2
+end
 return 1
 `
 

@@ -6,9 +6,12 @@
  */
 import { LRUCache } from 'lru-cache'
 import { DEFAULT_MAX_ENTRIES } from '../defaults.js'
-import { readHeader, withFreshUntil } from '../entry.js'
+import { encodeTombstone, isTombstone, readHeader, withFreshUntil, withInvalidation } from '../entry.js'
 import { CachebackError } from '../errors.js'
-import type { LockHold, LockRequest, LockResult, RefreshClaim, Store, StoreSetOptions } from './store.js'
+import { NO_STAMPS, writeVerdict } from '../invalidation/write-rule.js'
+import { lockKeyOf } from '../keys.js'
+import { MemoryIndexes } from './memory-index.js'
+import type { InvalidateRequest, InvalidationTarget, LockHold, LockRequest, LockResult, RefreshClaim, Store, StoreSetOptions } from './store.js'
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -50,6 +53,7 @@ export class MemoryStore implements Store {
   private readonly locks = new Map<string, HeldLock>()
   /** Refresh claims by lock key: `<path>:<token>`, dropped after their real-time ttl. */
   private readonly claims: LRUCache<string, string>
+  private readonly indexes: MemoryIndexes
   private readonly maxEntries: number
   private readonly maxBytes: number | undefined
 
@@ -57,9 +61,12 @@ export class MemoryStore implements Store {
     this.maxEntries = checkBound(options.maxEntries ?? DEFAULT_MAX_ENTRIES, 'maxEntries')
     this.maxBytes = options.maxBytes === undefined ? undefined : checkBound(options.maxBytes, 'maxBytes')
     this.claims = new LRUCache<string, string>({ max: this.maxEntries, ttl: 1 })
+    this.indexes = new MemoryIndexes(this.maxEntries)
     this.entries = new LRUCache<string, Buffer>({
       max: this.maxEntries,
       ...(this.maxBytes === undefined ? {} : { maxSize: this.maxBytes, sizeCalculation: sizeOf }),
+      // An entry that leaves the store leaves its indexes (a replaced one is refiled by `set`).
+      dispose: (_value, key, reason) => reason !== 'set' && this.indexes.unfile(key),
     })
   }
 
@@ -81,15 +88,32 @@ export class MemoryStore implements Store {
     return keys.map((key) => this.entries.get(key))
   }
 
+  /** Number of (index, entry) filings held (each entry is in its job's index, its entity's, its tags'). */
+  get indexSize(): number {
+    return this.indexes.size
+  }
+
   async set(key: string, data: Uint8Array, options: StoreSetOptions): Promise<boolean> {
     const ttl = wholeMs(options.ttlMs, key)
     if (this.maxBytes !== undefined && sizeOf(data, key) > this.maxBytes) return false
     const current = this.entries.peek(key)
-    const header = current && readHeader(current)
-    // A newer entry wins unless it has expired (reads treat it as gone), whatever its createdAt says.
-    if (header && header.createdAt > options.createdAt && header.expiresAt > options.createdAt) return false
-    this.entries.set(key, Buffer.from(data), { ttl })
+    const indexes = options.indexes ?? []
+    const verdict = writeVerdict(current && readHeader(current), indexes.length > 0 ? this.indexes.stampsOf(indexes) : NO_STAMPS, options.createdAt)
+    if (verdict.kind === 'refuse') return false
+    const bytes = verdict.kind === 'stale' ? withInvalidation(data, options.createdAt, verdict.invalidatedAt) : Buffer.from(data)
+    this.entries.set(key, bytes, { ttl })
+    if (this.entries.peek(key) === bytes) this.indexes.file(key, indexes, readHeader(bytes)?.expiresAt ?? 0)
     return true
+  }
+
+  async invalidate(target: InvalidationTarget, request: InvalidateRequest): Promise<number> {
+    const keys = 'keys' in target ? target.keys : this.indexes.stampAndList(target.index, request).filter((key) => !target.prefix || key.startsWith(target.prefix))
+    let count = 0
+    for (const key of keys) {
+      if (this.mark(key, request)) count++
+      this.locks.delete(lockKeyOf(key))
+    }
+    return count
   }
 
   async delete(key: string): Promise<void> {
@@ -136,15 +160,37 @@ export class MemoryStore implements Store {
     return true
   }
 
-  /** Drops every entry, lock and claim. */
+  /** Drops every entry, lock, claim and index. */
   clear(): void {
     this.entries.clear()
     this.locks.clear()
     this.claims.clear()
+    this.indexes.clear()
   }
 
   /** Nothing to close: the store opened no connection. Entries stay readable. */
   async close(): Promise<void> {}
+
+  /** Marks one entry stale or purges it (a tombstone); a missing one gets a tombstone too. True when an entry was there. */
+  private mark(key: string, { now, mode, rememberMs }: InvalidateRequest): boolean {
+    const current = this.entries.peek(key)
+    const header = current && readHeader(current)
+    if (current && !header) return false // foreign data: left alone
+    const remember = Math.max(1, Math.ceil(rememberMs))
+    if (!current || !header) {
+      this.entries.set(key, encodeTombstone(0, now), { ttl: remember }) // a write in flight must not bring back what came before
+      return false
+    }
+    const invalidatedAt = Math.max(header.invalidatedAt ?? 0, now)
+    if (mode === 'stale' && !isTombstone(header)) {
+      this.entries.set(key, withInvalidation(current, now, invalidatedAt), { noUpdateTTL: true })
+      return true
+    }
+    const remaining = this.entries.getRemainingTTL(key)
+    const ttl = Number.isFinite(remaining) && remaining > 0 ? Math.min(remaining, remember) : remember
+    this.entries.set(key, encodeTombstone(header.createdAt, invalidatedAt), { ttl })
+    return !isTombstone(header)
+  }
 
   /** Removes locks that lapsed (logically or in real time), so abandoned locks do not pile up. */
   private sweepLocks(now: number, realNow: number): void {

@@ -7,6 +7,17 @@
 /** Options of a write. */
 export interface StoreSetOptions {
   /**
+   * Index keys the entry is filed under (its job, entity, tags; see
+   * `src/invalidation/index-keys.ts`), so that an invalidation of an index
+   * reaches it. The entry is filed before (or atomically with) the write, so
+   * no entry is ever stored unfiled; each index lives at least as long as
+   * the entries filed in it, and forgets them once they expire. An index's
+   * invalidation stamps apply to the write as the stored entry's
+   * `invalidatedAt` does (see `createdAt`).
+   * @default []
+   */
+  indexes?: readonly string[]
+  /**
    * Real-time safety net: the store drops the key after this many ms
    * (Redis `PX`). Freshness and expiry decisions follow the entry header.
    */
@@ -16,9 +27,41 @@ export interface StoreSetOptions {
    * `createdAt` than this one and has not expired at this `createdAt` (an
    * expired entry reads as gone, so it never blocks a write, whatever its
    * header says). Entries not in our format are overwritten.
+   * An invalidation after `createdAt` (the stored entry's `invalidatedAt`,
+   * or an index stamp) wins over the write: after a purge (a tombstone or a
+   * purge stamp) the write is refused; after a stale mark the entry is
+   * stored stale (`freshUntil` = `createdAt`), carrying the mark on.
    */
   createdAt: number
 }
+
+/** How an invalidation treats the entries it reaches. */
+export type InvalidationMode = 'stale' | 'purge'
+
+/** One invalidation. Times are ms on the cache's clock. */
+export interface InvalidateRequest {
+  /** Current time: each entry reached gets it as its `invalidatedAt`. */
+  now: number
+  /**
+   * `stale`: `freshUntil` lowered to `now` (value kept; the next read serves
+   * it and refreshes). `purge`: the entry replaced by a tombstone (the next
+   * read is a miss). Either way the entry's refresh lock is removed.
+   */
+  mode: InvalidationMode
+  /**
+   * How long the invalidation is remembered for writes of values fetched
+   * before it: a missing entry gets a tombstone that long, a purged one
+   * keeps its tombstone at most that long, an index keeps its stamp that long.
+   */
+  rememberMs: number
+}
+
+/**
+ * What an invalidation reaches: the given entry keys, or every entry filed
+ * under `index` (only those whose key starts with `prefix`, when given: one
+ * job's entries of an entity).
+ */
+export type InvalidationTarget = { keys: readonly string[] } | { index: string; prefix?: string }
 
 /** A refresh lock request. All times are ms on the cache's clock. */
 export interface LockRequest {
@@ -99,6 +142,14 @@ export interface Store {
    * path claimed it first. Atomic across every process sharing the store.
    */
   claimRefresh(lockKey: string, claim: RefreshClaim): Promise<boolean>
+  /**
+   * Marks stale or purges every entry the target reaches, and removes their
+   * refresh locks (`lockKeyOf(key)`). For an index, the invalidation is also
+   * stamped on it first (see `StoreSetOptions.indexes`). Atomic per entry;
+   * across processes sharing the store, a read after it resolves sees it.
+   * Resolves with the number of entries (tombstones not counted) reached.
+   */
+  invalidate(target: InvalidationTarget, request: InvalidateRequest): Promise<number>
   /** Closes the connections this store opened (never a client it was given). */
   close(): Promise<void>
 }

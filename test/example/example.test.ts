@@ -4,7 +4,8 @@
  * process: the first query pays the upstream latency; repeated queries
  * inside `lifetime` call the upstream zero times; after `lifetime` answers
  * come at once, stale, naming the stale fields; each stale key is then
- * fetched from the upstream exactly once, whatever the number of clients.
+ * fetched from the upstream exactly once, whatever the number of clients;
+ * the `postTweet` mutation invalidates the tweets it changed (soft or purge).
  *
  * The processes run on real clocks: an injected clock cannot cross the
  * process boundary, so this file (and only this one) waits in real time for
@@ -132,6 +133,32 @@ async function staleWhileRevalidate({ server, refresher, refreshedLine, url, ups
   expect(refresher.matching(refreshedLine)).toHaveLength(2)
 }
 
+/** `postTweet` invalidates the user's cached tweets: soft, the next answer is stale and refreshed; purge, the next one fetches. */
+async function postTweetInvalidates({ refresher, refreshedLine, url }: Running): Promise<void> {
+  const CAT = '{ user(id: "cat") { tweets { text } } }'
+  const texts = (body: GraphQLResponse) => body.data.user.tweets.map((t: { text: string }) => t.text)
+  expect((await query(url, CAT)).body.extensions?.cacheback).toMatchObject({ miss: 1 })
+  const cached = await query(url, CAT)
+  expect(cached.body.extensions?.cacheback).toMatchObject({ hit: 1 })
+
+  const soft = await query(url, 'mutation { postTweet(user: "cat", text: "soft") { invalidated } }')
+  expect(soft.body.data.postTweet.invalidated).toBeGreaterThanOrEqual(1)
+  const refreshed = refresher.matching(refreshedLine).length
+  const stale = await query(url, CAT)
+  expect(stale.ms).toBeLessThan(NO_WAIT_MS)
+  expect(stale.body.data).toEqual(cached.body.data)
+  expect(stale.body.extensions?.cacheback?.staleFields).toEqual([expect.objectContaining({ path: ['user', 'tweets'], coordinate: 'User.tweets', refresh: 'dispatched' })])
+  await refresher.waitForLines(refreshedLine, refreshed + 1)
+  const after = await query(url, CAT)
+  expect(after.body.extensions?.cacheback).toMatchObject({ hit: 1 })
+  expect(texts(after.body)[0]).toBe('soft')
+
+  await query(url, 'mutation { postTweet(user: "cat", text: "purged", purge: true) { invalidated } }')
+  const fetched = await query(url, CAT)
+  expect(fetched.body.extensions?.cacheback).toMatchObject({ miss: 1, stale: 0 })
+  expect(texts(fetched.body).slice(0, 2)).toEqual(['purged', 'soft'])
+}
+
 describe('embedded (memory store, in-process refresh)', () => {
   let running: Running
 
@@ -162,6 +189,10 @@ describe('embedded (memory store, in-process refresh)', () => {
     const calls = await upstreamCalls(running.upstreamUrl)
     expect([calls['/users/ann/timeline?limit=3'], calls['/users/bob/timeline?limit=3']]).toEqual([1, 1])
   }, TIMEOUT_MS)
+
+  it('invalidates what postTweet changed: served stale and refreshed, or fetched after a purge', async () => {
+    await postTweetInvalidates(running)
+  }, TIMEOUT_MS)
 })
 
 describe('Redis store, refreshed by the worker process', () => {
@@ -189,5 +220,9 @@ describe('Redis store, refreshed by the worker process', () => {
     await staleWhileRevalidate(running)
     expect(running.server.matching(/refresh of User\.tweets .* dispatched \(bee-queue\)/)).toHaveLength(2)
     expect(running.server.matching(/\[cacheback\] refreshed/)).toEqual([])
+  }, TIMEOUT_MS)
+
+  it('invalidates what postTweet changed across processes: the worker refreshes, or the next read fetches', async () => {
+    await postTweetInvalidates(running)
   }, TIMEOUT_MS)
 })

@@ -12,6 +12,8 @@ export interface NamespaceContents {
   entries: { key: string; createdAt: number; freshUntil: number; value: unknown }[]
   /** Refresh lock keys (`<entry key>:refresh`) and refresh claims (`<entry key>:refresh:claim`). */
   locks: string[]
+  /** Invalidation index keys (`<namespace>:index:…`, sorted sets and their stamps). */
+  indexes: string[]
   /** Keys that are neither a decodable entry nor a lock, with the reason. */
   corrupt: { key: string; reason: string }[]
 }
@@ -27,8 +29,12 @@ export async function readNamespace(redisUrl: string, namespace: string): Promis
       keys.push(...batch)
       cursor = next
     } while (cursor !== '0')
-    const contents: NamespaceContents = { entries: [], locks: [], corrupt: [] }
+    const contents: NamespaceContents = { entries: [], locks: [], indexes: [], corrupt: [] }
     for (const key of keys.sort()) {
+      if (key.startsWith(`${namespace}:index:`)) {
+        contents.indexes.push(key)
+        continue
+      }
       if (key.endsWith(':refresh') || key.endsWith(':refresh:claim')) {
         contents.locks.push(key)
         continue

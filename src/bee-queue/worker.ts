@@ -82,7 +82,7 @@ function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLim
     }
     const { job: name, key, token } = request
     const marked = cache.store.markLockFailed(lockKeyOf(key), token).catch((storeError) => cache.emit(storeErrorEvent(storeError, name, key)))
-    cache.track(marked.then(() => cache.emit(refreshFailedEvent(error, name, key))))
+    cache.track(marked.then(() => cache.emit(refreshFailedEvent(error, name, key, { via: 'bee-queue' }))))
   })
   queue.process(options.concurrency ?? DEFAULT_WORKER_CONCURRENCY, async (job) => {
     let request
@@ -90,13 +90,13 @@ function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLim
       request = decodePayload(job.data, String(job.id), limits)
     } catch (error) {
       const payload = error as CachebackError
-      cache.emit(refreshFailedEvent(error, payload.job, payload.key))
+      cache.emit(refreshFailedEvent(error, payload.job, payload.key, { via: 'bee-queue' }))
       reported.add(payload)
       throw error
     }
     try {
       await options.jobsReady
-      await cache.runRefresh(request)
+      await cache.runRefresh({ ...request, via: 'bee-queue' })
     } catch (error) {
       const thrown = typeof error === 'object' && error !== null ? error : new Error(String(error))
       reported.add(thrown)

@@ -18,6 +18,8 @@ export interface RefreshRequest {
   queue?: string
   /** How long the refresh may take before it is given up, ms (its `refreshTimeout`). */
   timeoutMs?: number
+  /** Who delivered it to the process that runs it, for events (a worker sets `bee-queue`). @default 'in-process' */
+  via?: string
 }
 
 /** What a refresher needs from the cache that owns it. */

@@ -36,7 +36,7 @@ function valuesOf(collected: ResourceMetrics, name: string): Record<string, unkn
   const out: Record<string, unknown> = {}
   for (const point of pointsOf(collected, name)) {
     const attributes = Object.entries(point.attributes).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${String(v)}`).join(',')
-    out[attributes] = typeof point.value === 'number' ? point.value : { count: point.value.count, sum: Number(point.value.sum.toFixed(6)) }
+    out[attributes] = typeof point.value === 'number' ? point.value : { count: point.value.count, sum: Number((point.value.sum ?? 0).toFixed(6)) }
   }
   return out
 }

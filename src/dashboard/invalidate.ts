@@ -8,7 +8,7 @@ import { CachebackError } from '../errors.js'
 /** What `cache.invalidate` takes (SPEC section 5). */
 export type InvalidationSelector =
   | { entity: { type: string; id: unknown } }
-  | { coordinate: string; parent?: Record<string, unknown> }
+  | { coordinate: string; parent?: unknown; args?: Record<string, unknown>; scope?: string }
   | { tag: string }
 
 /** Invalidation modes: `stale` serves the old value once and refreshes; `purge` makes the next read a miss. */

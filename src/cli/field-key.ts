@@ -7,7 +7,8 @@
 import { type GraphQLSchema, coerceInputValue, isObjectType } from 'graphql'
 import type { Cacheback } from '../cacheback.js'
 import { parentForRefresh } from '../graphql/field-keys.js'
-import { jobNameOf, resolverJobs, type ResolverJob } from '../graphql/resolver-jobs.js'
+import { registerFieldJobs } from '../dashboard/field-jobs.js'
+import { jobNameOf, type ResolverJob } from '../graphql/resolver-jobs.js'
 import { UsageError } from './setup.js'
 
 /** One field read to locate. */
@@ -19,12 +20,12 @@ export interface FieldRead {
 }
 
 /** The key of a field read; a usage error when the schema has no such cached field. */
-export function fieldKey(cache: Cacheback, schema: GraphQLSchema, read: FieldRead): string {
+export async function fieldKey(cache: Cacheback, schema: GraphQLSchema, read: FieldRead): Promise<string> {
   const [typeName, fieldName] = read.coordinate.split('.')
   const type = schema.getType(typeName)
   const field = isObjectType(type) ? type.getFields()[fieldName] : undefined
   if (!field) throw new UsageError(`the schema has no field ${read.coordinate}`)
-  if (!cache.findJob(jobNameOf(read.coordinate))) resolverJobs(schema, { cache })
+  await registerFieldJobs(cache, schema)
   const job = cache.findJob(jobNameOf(read.coordinate)) as ResolverJob | undefined
   if (!job) throw new UsageError(`${read.coordinate} is not a @cacheback field`)
   const given = read.args ?? {}

@@ -1,6 +1,6 @@
 /** `cacheback invalidate`: marks stale or purges what a selector names, through the module's cache. */
 import { parseArgs } from 'node:util'
-import type { Cacheback } from '../cacheback.js'
+import { registerFieldJobs } from '../dashboard/field-jobs.js'
 import type { InvalidationMode, InvalidationSelector, Invalidator } from '../dashboard/invalidate.js'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, UsageError, connect, jsonOption } from './setup.js'
 
@@ -40,13 +40,6 @@ export function selectorOf(values: Values): InvalidationSelector {
   return selector
 }
 
-/** Registers the schema's field jobs, so coordinates and entities resolve. */
-async function registerFields(cache: Cacheback, schema: unknown): Promise<void> {
-  if (!schema) return
-  const { resolverJobs } = await import('../graphql/resolver-jobs.js')
-  resolverJobs(schema as Parameters<typeof resolverJobs>[0], { cache })
-}
-
 export async function invalidateCommand(argv: string[]): Promise<void> {
   const options = { ...CONNECTION_OPTIONS, entity: { type: 'string' }, coordinate: { type: 'string' }, parent: { type: 'string' }, args: { type: 'string' }, scope: { type: 'string' }, tag: { type: 'string' }, mode: { type: 'string' } } as const
   const { values } = parseArgs({ args: argv, options })
@@ -57,7 +50,7 @@ export async function invalidateCommand(argv: string[]): Promise<void> {
   const connection = await connect(values)
   try {
     const cache = connection.setup!.cache
-    await registerFields(cache, connection.setup!.schema)
+    if (connection.setup!.schema) await registerFieldJobs(cache, connection.setup!.schema)
     const target = cache as unknown as Partial<Invalidator>
     if (typeof target.invalidate !== 'function') throw new Error('this version of Cacheback has no invalidate(selector)')
     const count = await target.invalidate(selector, { mode })

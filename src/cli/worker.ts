@@ -15,8 +15,9 @@ import type { Cacheback } from '../cacheback.js'
 import type { CachebackEvent } from '../events.js'
 import { type CreateRefreshWorkerOptions, createRefreshWorker } from '../bee-queue/create-worker.js'
 import { DEFAULT_WORKER_CONCURRENCY, DEFAULT_WORKER_CLOSE_TIMEOUT_MS } from '../defaults.js'
+import { WORKER_EXTRA_OPTIONS, WORKER_EXTRA_USAGE, startWorkerExtras } from './worker-extras.js'
 
-const USAGE = 'usage: cacheback-worker --module <path to worker setup module> [--concurrency N] [--queue NAME] [--quiet]'
+const USAGE = `usage: cacheback-worker --module <path to worker setup module> [--concurrency N] [--queue NAME] [--quiet] ${WORKER_EXTRA_USAGE}`
 
 function fail(message: string): never {
   process.stderr.write(`cacheback-worker: ${message}\n${USAGE}\n`)
@@ -39,7 +40,7 @@ function describe(event: CachebackEvent): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { module: { type: 'string' }, concurrency: { type: 'string' }, queue: { type: 'string' }, quiet: { type: 'boolean' } } })
+  const { values } = parseArgs({ options: { module: { type: 'string' }, concurrency: { type: 'string' }, queue: { type: 'string' }, quiet: { type: 'boolean' }, ...WORKER_EXTRA_OPTIONS } })
   if (!values.module) fail('--module is required')
   const setup = await loadSetup(values.module)
   const concurrency = values.concurrency ? Number(values.concurrency) : setup.concurrency
@@ -52,11 +53,13 @@ async function main(): Promise<void> {
   const worker = createRefreshWorker({ ...setup, concurrency, queue: values.queue ?? setup.queue })
   await worker.ready()
   process.stdout.write(`[cacheback-worker] ready: queue "${worker.queue.name}", concurrency ${concurrency ?? DEFAULT_WORKER_CONCURRENCY}\n`)
+  const stopExtras = await startWorkerExtras({ values, cache: setup.cache, worker, redis: setup.redis, write: (line) => process.stdout.write(`${line}\n`), fail })
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return
     stopping = true
     process.stdout.write(`[cacheback-worker] ${signal}: finishing running refreshes\n`)
+    await stopExtras().catch(() => undefined)
     await worker.close(DEFAULT_WORKER_CLOSE_TIMEOUT_MS).catch((error) => process.stderr.write(`[cacheback-worker] close: ${String(error)}\n`))
     await setup.cache.close().catch(() => undefined)
     process.exit(0)

@@ -14,6 +14,7 @@ import { DEFAULT_DASHBOARD_REFRESH_MS } from '../defaults.js'
 import { CachebackError, isCachebackError, messageOf } from '../errors.js'
 import type { RedisClient } from '../redis/redis-script.js'
 import { readDeploymentStats } from './deployment.js'
+import { registerFieldJobs } from './field-jobs.js'
 import { invalidateFromForm } from './invalidate.js'
 import { dashboardPage } from './page.js'
 
@@ -85,10 +86,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const given = options.redis ?? (cache.store as { client?: RedisClient }).client
   if (!given) throw new CachebackError('E_INVALID_OPTION', 'startDashboard: give `redis` (a client or URL): the cache does not use a RedisStore')
   const redis = typeof given === 'string' ? new Redis(given) : given
-  if (options.schema) {
-    const { resolverJobs } = await import('../graphql/resolver-jobs.js')
-    resolverJobs(options.schema, { cache }) // registers the field jobs with the cache
-  }
+  if (options.schema) await registerFieldJobs(cache, options.schema)
   const page = dashboardPage(options.refreshMs ?? DEFAULT_DASHBOARD_REFRESH_MS)
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -66,15 +66,25 @@ export interface StoreErrorEvent extends Partial<EntryFields> {
   error: unknown
 }
 
-/** What an invalidation selected: a GraphQL entity, a field coordinate, a tag, or one job entry by its key. */
+/** What an invalidation selected: a whole entity, a field's or job's entries, a tag, or one entry. */
 export type InvalidationKind = 'entity' | 'coordinate' | 'tag' | 'key'
 
-/** An invalidation ran (`cache.invalidate`, a job's `invalidate` or `delete`); `job` / `coordinate` / `key` set when it names one. */
-export interface InvalidateEvent extends Partial<EntryFields> {
-  type: 'invalidate'
+/** An invalidation finished (`cache.invalidate`, a directive's `invalidate`, a job's `invalidate`). */
+export interface InvalidatedEvent {
+  type: 'invalidated'
   kind: InvalidationKind
-  /** Stored entries it marked or removed, when known. */
-  count?: number
+  /** `stale` (marked stale) or `purge` (removed). */
+  mode: 'stale' | 'purge'
+  /** Stored entries it marked or removed. */
+  count: number
+  /** The job whose entries it selected, when it selected one job's (or field's). */
+  job?: string
+  /** The schema coordinate, when it selected a field's entries. */
+  coordinate?: string
+  /** The entry key, when it selected one entry (`kind: 'key'`). */
+  key?: string
+  /** How long it took on the cache's clock, ms. */
+  invalidateMs: number
 }
 
 /** One event. */
@@ -87,7 +97,7 @@ export type CachebackEvent =
   | RefreshSucceededEvent
   | RefreshFailedEvent
   | StoreErrorEvent
-  | InvalidateEvent
+  | InvalidatedEvent
 
 /** Every event type. */
 export type CachebackEventType = CachebackEvent['type']
@@ -128,9 +138,14 @@ export function refreshFailedEvent(error: unknown, job?: EventSubject | string, 
   return event
 }
 
-/** An invalidation of `kind` that reached `count` entries (undefined: not known). */
-export const invalidateEvent = (kind: InvalidationKind, count?: number): InvalidateEvent =>
-  count === undefined ? { type: 'invalidate', kind } : { type: 'invalidate', kind, count }
+/** A finished invalidation. */
+export function invalidatedEvent(fields: Omit<InvalidatedEvent, 'type'>): InvalidatedEvent {
+  const event: InvalidatedEvent = { type: 'invalidated', kind: fields.kind, mode: fields.mode, count: fields.count, invalidateMs: fields.invalidateMs }
+  if (fields.job !== undefined) event.job = fields.job
+  if (fields.coordinate !== undefined) event.coordinate = fields.coordinate
+  if (fields.key !== undefined) event.key = fields.key
+  return event
+}
 
 /** A store, queue or data failure. */
 export function storeErrorEvent(error: unknown, job?: EventSubject | string, key?: string): StoreErrorEvent {

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis'
 import { type DataPoint, type Histogram, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics'
 import { afterEach, beforeEach, expect, inject, it } from 'vitest'
 import { Cacheback, cacheback } from '../src/index.js'
-import { invalidateEvent } from '../src/events.js'
+import { invalidatedEvent } from '../src/events.js'
 import { RedisStore } from '../src/redis/index.js'
 import { BeeQueueRefresher, type RefreshWorker, createRefreshWorker } from '../src/bee-queue/index.js'
 import { cachebackMetrics } from '../src/otel/index.js'
@@ -143,8 +143,8 @@ it('records reads, fetches, refreshes, store errors, invalidations and queue job
   expect(await localJobs.tweets.read('cat')).toMatchObject({ status: 'stale' })
   await local.drain()
 
-  server.emit(invalidateEvent('tag', 3)) // what cache.invalidate({ tag }) reports
-  server.emit(invalidateEvent('entity'))
+  server.emit(invalidatedEvent({ kind: 'tag', mode: 'stale', count: 3, invalidateMs: 0 })) // what cache.invalidate({ tag }) reports
+  server.emit(invalidatedEvent({ kind: 'entity', mode: 'purge', count: 0, invalidateMs: 0 }))
 
   const { resourceMetrics } = await reader.collect()
   expect(valuesOf(resourceMetrics, 'cacheback.reads')).toEqual({

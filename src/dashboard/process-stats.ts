@@ -105,7 +105,7 @@ export class ProcessStats {
         return
       case 'store-error':
         return this.countStoreError(event, event.error)
-      case 'invalidate':
+      case 'invalidated':
         this.invalidations[event.kind] = (this.invalidations[event.kind] ?? 0) + 1
     }
   }

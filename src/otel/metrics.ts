@@ -72,7 +72,7 @@ export function cachebackMetrics(options: CachebackMetricsOptions): CachebackMet
         return
       case 'store-error':
         return storeErrors.add(1, { code: errorCodeOf(event.error) })
-      case 'invalidate':
+      case 'invalidated':
         return invalidations.add(1, { kind: event.kind })
     }
   }

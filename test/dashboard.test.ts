@@ -82,7 +82,7 @@ it('publishes error messages with keys redacted only when asked to', async () =>
   const cache = new Cacheback({ store: new RedisStore({ redis: url }), namespace, now: clock.now })
   const publisher = publishStats({ cache, now: wall.now, includeErrorMessages: true })
   closers.push(() => cache.close(), () => publisher.stop())
-  const tweets = cacheback(async () => 'x', { name: 'tweets', cache, key: () => 'k' })
+  const tweets = cacheback(async () => 'x', { name: 'tweets', cache })
   await redis.hset(tweets.job.keyFor(), "x", "1") // not an entry: the read reports a store error
   await tweets()
   await publisher.publish()

@@ -30,6 +30,7 @@ const PREVIEW_CHARS = 600
 /** The key the options name. */
 async function keyOf(connection: Connection, values: Record<string, string | boolean | undefined>): Promise<string> {
   if (typeof values.key === 'string') return values.key
+  if (typeof values.coordinate !== 'string' && typeof values.job !== 'string') throw new UsageError('give --key, --coordinate or --job')
   const setup = connection.setup
   if (!setup) throw new UsageError('--coordinate and --job need --module (the cache and schema that build keys)')
   if (typeof values.coordinate === 'string') {

@@ -63,6 +63,7 @@ export async function connect(values: { module?: string; redis?: string; namespa
   const url = values.redis ?? (typeof setup?.redis === 'string' ? setup.redis : undefined) ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL
   const own = values.redis || !storeClient ? new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 5000 }) : undefined
   own?.on('error', () => undefined) // commands reject with the failure
+  if (!own) await whenReady(storeClient!)
   return {
     redis: own ?? storeClient!,
     namespace: values.namespace ?? setup?.cache.namespace ?? process.env.CACHEBACK_NAMESPACE ?? DEFAULT_NAMESPACE,
@@ -72,6 +73,15 @@ export async function connect(values: { module?: string; redis?: string; namespa
       await setup?.cache.close().catch(() => undefined)
     },
   }
+}
+
+/** Waits (up to 5 s) until a client that queues no commands while offline is connected. */
+async function whenReady(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') return
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Redis not ready after 5 s (status ${client.status})`)), 5000)
+    client.once('ready', () => (clearTimeout(timer), resolve()))
+  })
 }
 
 /** Parses a JSON option, or fails naming it. */

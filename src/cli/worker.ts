@@ -52,8 +52,8 @@ async function main(): Promise<void> {
   }
   const worker = createRefreshWorker({ ...setup, concurrency, queue: values.queue ?? setup.queue })
   await worker.ready()
-  process.stdout.write(`[cacheback-worker] ready: queue "${worker.queue.name}", concurrency ${concurrency ?? DEFAULT_WORKER_CONCURRENCY}\n`)
   const stopExtras = await startWorkerExtras({ values, cache: setup.cache, worker, redis: setup.redis, write: (line) => process.stdout.write(`${line}\n`), fail })
+  process.stdout.write(`[cacheback-worker] ready: queue "${worker.queue.name}", concurrency ${concurrency ?? DEFAULT_WORKER_CONCURRENCY}\n`)
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return

@@ -117,5 +117,8 @@ it('serves the page and the figures; the invalidation form needs the token given
   const bad = await fetch(`${on.url}api/invalidate`, { method: 'POST', headers: { authorization: 'Bearer s3cret' }, body: JSON.stringify({ kind: 'entity' }) })
   expect(bad.status).toBe(400)
   expect(((await bad.json()) as { error: string }).error).toContain('give an entity')
+  const done = await post(on.url, 's3cret')
+  expect(done.status).toBe(200)
+  expect(await done.json()).toEqual({ selector: { tag: 't' }, mode: 'stale', count: 0 })
   expect((await fetch(`${on.url}nothing`)).status).toBe(404)
 })

@@ -80,19 +80,34 @@ it('stats shows what the deployment published; inspect decodes a field entry by 
 
   const at = (seconds: number) => ({ CLOCK_MS: String(clock.now() + seconds * 1000) })
   const field = ['inspect', '--module', MODULE, '--coordinate', 'Query.search', '--args', '{"q":"cli","page":3}', '--json']
-  const [fresh, stale, other] = await Promise.all([cacheback(field, at(4)), cacheback(field, at(12)), cacheback(['inspect', '--module', MODULE, '--coordinate', 'Query.search', '--args', '{"q":"other"}'], at(4))])
+  const [fresh, staleEntry, other] = await Promise.all([cacheback(field, at(4)), cacheback(field, at(12)), cacheback(['inspect', '--module', MODULE, '--coordinate', 'Query.search', '--args', '{"q":"other"}'], at(4))])
   expect(fresh.code, fresh.stderr).toBe(0)
   const entry = JSON.parse(fresh.stdout)
   expect(entry).toMatchObject({ status: 'fresh', ageSeconds: 4, lock: 'none', value: '["cli#1"]', createdAt: new Date(clock.now()).toISOString() })
   expect(entry.key).toMatch(new RegExp(`^${namespace}:graphql:Query\\.search:[0-9a-f]{64}$`)) // page is not a key arg: same entry
   expect(entry.sizeBytes).toBeGreaterThan(26)
-  expect(JSON.parse(stale.stdout)).toMatchObject({ status: 'stale', ageSeconds: 12 })
+  expect(JSON.parse(staleEntry.stdout)).toMatchObject({ status: 'stale', ageSeconds: 12 })
   expect(other.stdout).toMatch(/^status\s+absent$/m)
 
   const raw = await cacheback(['inspect', '--key', entry.key, '--redis', url])
   expect(raw.code).toBe(0)
   expect(raw.stdout).toMatch(/^status\s+(stale|expired)$/m) // the wall clock is far past the test clock
   expect(raw.stdout).toMatch(/^redisTtlSeconds\s+\d+/m)
+
+  // invalidate: an entity (stale: the server's next read serves it stale), a field (purge: the entry is gone).
+  await run(server, '{ user(id: "1") { tweets { text } } }')
+  const [entity, purge] = await Promise.all([
+    cacheback(['invalidate', '--module', MODULE, '--entity', 'User:1'], at(1)),
+    cacheback(['invalidate', '--module', MODULE, '--coordinate', 'Query.search', '--mode', 'purge'], at(1)),
+  ])
+  expect(entity.code, entity.stderr).toBe(0)
+  expect(entity.stdout).toBe('invalidated (stale) {"entity":{"type":"User","id":"1"}}: 1 entries\n')
+  expect(purge.stdout).toBe('invalidated (purge) {"coordinate":"Query.search"}: 1 entries\n')
+  clock.advance(2)
+  const stale = await run(server, '{ user(id: "1") { tweets { text } } }')
+  expect(stale.extensions?.cacheback.staleFields).toEqual([expect.objectContaining({ coordinate: 'User.tweets' })])
+  const purged = await cacheback(['inspect', '--key', entry.key, '--redis', url])
+  expect(purged.stdout).toMatch(/^status\s+purged$/m)
 }, 120_000)
 
 it('worker runs the worker command', async () => {
@@ -104,6 +119,9 @@ it('worker runs the worker command', async () => {
   await ready
   expect(lines.find((l) => l.includes('ready'))).toContain(`queue "${namespace}"`)
   child.kill('SIGTERM')
-  const [code, signal] = await once(child, 'exit')
-  expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' })
+  await once(child, 'exit')
+  expect(stderr).toBe('')
+  const usage = await cacheback(['worker'])
+  expect(usage.code).toBe(2)
+  expect(usage.stderr).toContain('cacheback-worker: --module is required')
 }, 60_000)

@@ -10,7 +10,7 @@ export const INSPECT_HELP = `usage: cacheback inspect --key KEY [--redis URL]
        cacheback inspect --module PATH --coordinate Type.field [--parent JSON] [--args JSON] [--scope ID]
        cacheback inspect --module PATH --job NAME [--args JSON-ARRAY]
 
-Decodes one cache entry: status (fresh / stale / expired / absent, on the
+Decodes one cache entry: status (fresh / stale / expired / purged / absent, on the
 module cache's clock), age, size, created / fresh until / expires, the Redis
 TTL, its refresh lock, tags when stored with it, and the value.
 
@@ -56,9 +56,13 @@ export async function describeEntry(connection: Connection, key: string): Promis
   const out: Record<string, unknown> = { key }
   if (!bytes) return { ...out, status: 'absent' }
   const entry = decodeEntry<unknown>(bytes, key)
+  // A purge leaves a tombstone (expiresAt 0): a miss on every clock, kept so older writes lose.
+  if (entry.expiresAt === 0) return { ...out, status: 'purged', createdAt: iso(entry.createdAt), sizeBytes: bytes.length, redisTtlSeconds: pttl >= 0 ? pttl / 1000 : undefined }
   const status = now < entry.freshUntil ? 'fresh' : now < entry.expiresAt ? 'stale' : 'expired'
   Object.assign(out, { status, ageSeconds: (now - entry.createdAt) / 1000, createdAt: iso(entry.createdAt), freshUntil: iso(entry.freshUntil), expiresAt: iso(entry.expiresAt) })
   Object.assign(out, { sizeBytes: bytes.length, redisTtlSeconds: pttl >= 0 ? pttl / 1000 : undefined })
+  const invalidatedAt = (entry as { invalidatedAt?: number }).invalidatedAt
+  if (invalidatedAt) out.invalidatedAt = iso(invalidatedAt)
   const tags = (entry as { tags?: unknown }).tags
   if (tags !== undefined) out.tags = tags
   out.lock = describeLock(lock, now)

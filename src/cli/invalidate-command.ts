@@ -1,6 +1,6 @@
 /** `cacheback invalidate`: marks stale or purges what a selector names, through the module's cache. */
 import { parseArgs } from 'node:util'
-import { registerFieldJobs } from '../dashboard/field-jobs.js'
+import { invalidatorFor } from '../dashboard/field-jobs.js'
 import type { InvalidationMode, InvalidationSelector, Invalidator } from '../dashboard/invalidate.js'
 import { CONNECTION_HELP, CONNECTION_OPTIONS, UsageError, connect, jsonOption } from './setup.js'
 
@@ -49,9 +49,8 @@ export async function invalidateCommand(argv: string[]): Promise<void> {
   const selector = selectorOf(values)
   const connection = await connect(values)
   try {
-    const cache = connection.setup!.cache
-    if (connection.setup!.schema) await registerFieldJobs(cache, connection.setup!.schema)
-    const target = cache as unknown as Partial<Invalidator>
+    const { cache, schema } = connection.setup!
+    const target: Partial<Invalidator> = await invalidatorFor({ cache, schema })
     if (typeof target.invalidate !== 'function') throw new Error('this version of Cacheback has no invalidate(selector)')
     const count = await target.invalidate(selector, { mode })
     process.stdout.write(`invalidated (${mode}) ${JSON.stringify(selector)}: ${typeof count === 'number' ? count : 'unknown number of'} entries\n`)

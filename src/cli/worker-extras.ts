@@ -6,7 +6,7 @@
 import type { Cacheback } from '../cacheback.js'
 import type { RefreshWorker } from '../bee-queue/worker.js'
 import { publishStats, type StatsPublisher } from '../dashboard/publisher.js'
-import { type Dashboard, startDashboard } from '../dashboard/server.js'
+import { type Dashboard, type DashboardOptions, startDashboard } from '../dashboard/server.js'
 import { DEFAULT_STATS_INTERVAL_MS, DEFAULT_WORKER_LOG_INTERVAL_MS } from '../defaults.js'
 import { addDuration, type Buckets, countOf, quantileMs } from '../dashboard/histogram.js'
 import { duration } from './format.js'
@@ -31,6 +31,9 @@ interface ExtrasInput {
   worker: RefreshWorker
   /** The setup's queue Redis (a URL is used for the stats when the store is not Redis). */
   redis?: unknown
+  /** The setup's schema and refresh context: the dashboard's field and entity selectors use them. */
+  schema?: DashboardOptions['schema']
+  context?: DashboardOptions['context']
   write: (line: string) => void
   fail: (message: string) => never
 }
@@ -56,7 +59,7 @@ export async function startWorkerExtras(input: ExtrasInput): Promise<() => Promi
     const port = Number(values['dashboard-port'])
     if (!Number.isInteger(port) || port < 0 || port > 65535) input.fail(`--dashboard-port must be a port number (0 picks a free one), got ${values['dashboard-port']}`)
     const token = values['dashboard-token'] ?? (process.env.CACHEBACK_DASHBOARD_TOKEN || undefined)
-    dashboard = await startDashboard({ cache, redis, port, host: values['dashboard-host'], token })
+    dashboard = await startDashboard({ cache, redis, schema: input.schema, context: input.context, port, host: values['dashboard-host'], token })
     input.write(`[cacheback-worker] dashboard at ${dashboard.url} (invalidation ${token ? 'on' : 'off: no --dashboard-token'})`)
   }
   void publisher?.publish().catch(() => undefined) // the first figures at once, not one interval later

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   }
   const worker = createRefreshWorker({ ...setup, concurrency, queue: values.queue ?? setup.queue })
   await worker.ready()
-  const stopExtras = await startWorkerExtras({ values, cache: setup.cache, worker, redis: setup.redis, write: (line) => process.stdout.write(`${line}\n`), fail })
+  const stopExtras = await startWorkerExtras({ values, cache: setup.cache, worker, redis: setup.redis, schema: setup.schema, context: setup.context, write: (line) => process.stdout.write(`${line}\n`), fail })
   process.stdout.write(`[cacheback-worker] ready: queue "${worker.queue.name}", concurrency ${concurrency ?? DEFAULT_WORKER_CONCURRENCY}\n`)
   let stopping = false
   const stop = async (signal: string) => {

@@ -2,7 +2,6 @@
  * The server side of the dashboard's invalidation form, in one function:
  * the posted fields become a selector for `cache.invalidate(selector, { mode })`.
  */
-import type { Cacheback } from '../cacheback.js'
 import { CachebackError } from '../errors.js'
 
 /** What `cache.invalidate` takes (SPEC section 5). */
@@ -30,11 +29,11 @@ export interface FormInvalidation {
 const text = (value: unknown): string => (typeof value === 'string' ? value.trim() : '')
 
 /**
- * Invalidates what the form names: `kind` entity (`type`, `id`), field
+ * Invalidates through `target` (the cache, or a directive over it) what the form names: `kind` entity (`type`, `id`), field
  * (`coordinate`, optional parent `id`) or tag (`tag`); `mode` stale or purge.
  * Throws `E_INVALID_OPTION` for a form that names nothing.
  */
-export async function invalidateFromForm(cache: Cacheback, form: Record<string, unknown>): Promise<FormInvalidation> {
+export async function invalidateFromForm(target: Partial<Invalidator>, form: Record<string, unknown>): Promise<FormInvalidation> {
   const bad = (why: string) => new CachebackError('E_INVALID_OPTION', `invalidate: ${why}`)
   const mode = text(form.mode) || 'stale'
   if (mode !== 'stale' && mode !== 'purge') throw bad(`mode must be "stale" or "purge", got "${mode}"`)
@@ -44,7 +43,6 @@ export async function invalidateFromForm(cache: Cacheback, form: Record<string, 
   else if (form.kind === 'field' && /^[_A-Za-z]\w*\.[_A-Za-z]\w*$/.test(coordinate)) selector = id ? { coordinate, parent: { id } } : { coordinate }
   else if (form.kind === 'tag' && tag) selector = { tag }
   else throw bad('give an entity (type and id), a field (coordinate Type.field, optional parent id) or a tag')
-  const target = cache as unknown as Partial<Invalidator>
   if (typeof target.invalidate !== 'function') throw bad('this cache has no invalidate(selector) operation')
   const count = await target.invalidate(selector, { mode })
   return typeof count === 'number' ? { selector, mode, count } : { selector, mode }

@@ -6,6 +6,7 @@
  */
 
 const STYLE = `
+[hidden]{display:none!important}
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f5f6f8;color:#1d2330}
 header{background:#1d2330;color:#fff;padding:12px 20px;display:flex;gap:16px;align-items:baseline}
 header h1{font-size:18px;margin:0}header span{opacity:.75}

@@ -14,7 +14,7 @@ import { DEFAULT_DASHBOARD_REFRESH_MS } from '../defaults.js'
 import { CachebackError, isCachebackError, messageOf } from '../errors.js'
 import type { RedisClient } from '../redis/redis-script.js'
 import { readDeploymentStats } from './deployment.js'
-import { registerFieldJobs } from './field-jobs.js'
+import { type InvalidatorOptions, invalidatorFor } from './field-jobs.js'
 import { invalidateFromForm } from './invalidate.js'
 import { dashboardPage } from './page.js'
 
@@ -30,8 +30,10 @@ export interface DashboardOptions {
   token?: string
   /** Redis the figures are read from: a client (not closed) or a URL. @default the cache's `RedisStore` client */
   redis?: RedisClient | string
-  /** The GraphQL schema: its cached fields are registered so field and entity selectors resolve. */
+  /** The GraphQL schema: with it, field and entity selectors are checked against it and resolved as the directive does. */
   schema?: GraphQLSchema
+  /** Refresh context of the field jobs registered for `schema` (a worker's own). @default () => ({}) */
+  context?: InvalidatorOptions['context']
   /** Ms between the page's reloads. @default 2000 */
   refreshMs?: number
 }
@@ -86,7 +88,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const given = options.redis ?? (cache.store as { client?: RedisClient }).client
   if (!given) throw new CachebackError('E_INVALID_OPTION', 'startDashboard: give `redis` (a client or URL): the cache does not use a RedisStore')
   const redis = typeof given === 'string' ? new Redis(given) : given
-  if (options.schema) await registerFieldJobs(cache, options.schema)
+  const invalidator = await invalidatorFor({ cache, schema: options.schema, context: options.context })
   const page = dashboardPage(options.refreshMs ?? DEFAULT_DASHBOARD_REFRESH_MS)
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -99,7 +101,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (req.method === 'POST' && path === '/api/invalidate') {
       if (token === undefined) return send(res, 403, { error: 'invalidation is off (no token was given at start)' })
       if (!authorized(req, token)) return send(res, 403, { error: 'wrong or missing token' })
-      const done = await invalidateFromForm(cache, await readJson(req))
+      const done = await invalidateFromForm(invalidator, await readJson(req))
       return send(res, 200, done)
     }
     return send(res, 404, { error: 'not found' })

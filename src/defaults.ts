@@ -67,3 +67,16 @@ export const DEFAULT_WORKER_CLOSE_TIMEOUT_MS = 30_000
 export function reconnectDelayMs(attempt: number): number {
   return Math.min(attempt * 100, 1000)
 }
+
+/** Ms between two publications of a process's counters to Redis (the dashboard and `cacheback stats` read them). */
+export const DEFAULT_STATS_INTERVAL_MS = 5000
+/** Published counters outlive their process by this many intervals, then vanish. */
+export const STATS_TTL_INTERVALS = 3
+/** Job names / coordinates a process keeps counters for; more are counted under `(other)`. */
+export const DEFAULT_STATS_MAX_NAMES = 200
+/** Recent errors a process keeps and publishes. */
+export const DEFAULT_STATS_RECENT_ERRORS = 20
+/** Ms between a worker's log lines about the refreshes it ran. */
+export const DEFAULT_WORKER_LOG_INTERVAL_MS = 60_000
+/** Ms between two reloads of the dashboard page's figures. */
+export const DEFAULT_DASHBOARD_REFRESH_MS = 2000

@@ -65,3 +65,15 @@ export function isCachebackError(error: unknown, code?: CachebackErrorCode): err
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
+
+/**
+ * A short, bounded label for an error, safe as a metric attribute: its
+ * `code` (a CachebackError's, or a system error's such as `ECONNREFUSED`)
+ * when it looks like one, else its class name (`TypeError`), else `unknown`.
+ */
+export function errorCodeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,39}$/.test(code)) return code
+  const name = error instanceof Error ? error.name : undefined
+  return name && /^[A-Za-z][A-Za-z0-9_]{0,39}$/.test(name) ? name : 'unknown'
+}

@@ -48,6 +48,8 @@ export interface RefreshSucceededEvent extends EntryFields {
   type: 'refresh-succeeded'
   /** Fetch plus store, on the cache's clock, ms. */
   refreshMs: number
+  /** Who ran it: `in-process`, or the refresher that delivered it (`bee-queue` in a worker). */
+  via: string
 }
 /** A refresh failed: the stale entry stays, no retry before `refreshTimeout`. Job and key are unknown for unreadable payloads. */
 export interface RefreshFailedEvent extends Partial<EntryFields> {
@@ -55,6 +57,8 @@ export interface RefreshFailedEvent extends Partial<EntryFields> {
   error: unknown
   /** Set when the refresh ran (not for refused dispatches or payloads). */
   refreshMs?: number
+  /** Who ran it, or would have (`in-process`, `bee-queue`); unset when unknown. */
+  via?: string
 }
 /** The store, queue or stored data failed; the read fell back (fail open). */
 export interface StoreErrorEvent extends Partial<EntryFields> {
@@ -118,7 +122,21 @@ export const missEvent = (job: EventSubject, key: string, age?: number): MissEve
 export const fetchEvent = (job: EventSubject, key: string, fetchMs: number, error?: unknown): FetchEvent =>
   error === undefined ? { type: 'fetch', ...about(job, key), fetchMs } : { type: 'fetch', ...about(job, key), fetchMs, error }
 export const refreshDispatchedEvent = (job: EventSubject, key: string, via: string): RefreshDispatchedEvent => ({ type: 'refresh-dispatched', ...about(job, key), via })
-export const refreshSucceededEvent = (job: EventSubject, key: string, refreshMs: number): RefreshSucceededEvent => ({ type: 'refresh-succeeded', ...about(job, key), refreshMs })
+export const refreshSucceededEvent = (job: EventSubject, key: string, refreshMs: number, via: string): RefreshSucceededEvent => ({ type: 'refresh-succeeded', ...about(job, key), refreshMs, via })
+
+/** How a failed refresh ran: its duration (when it ran) and who ran it. */
+export interface RefreshRun {
+  refreshMs?: number
+  via?: string
+}
+
+/** A failed refresh; `job` may be only a name (a payload naming no known job), or unknown. */
+export function refreshFailedEvent(error: unknown, job?: EventSubject | string, key?: string, run: RefreshRun = {}): RefreshFailedEvent {
+  const event: RefreshFailedEvent = { type: 'refresh-failed', ...subjectFields(job, key), error }
+  if (run.refreshMs !== undefined) event.refreshMs = run.refreshMs
+  if (run.via !== undefined) event.via = run.via
+  return event
+}
 
 /** A finished invalidation. */
 export function invalidatedEvent(fields: Omit<InvalidatedEvent, 'type'>): InvalidatedEvent {
@@ -126,13 +144,6 @@ export function invalidatedEvent(fields: Omit<InvalidatedEvent, 'type'>): Invali
   if (fields.job !== undefined) event.job = fields.job
   if (fields.coordinate !== undefined) event.coordinate = fields.coordinate
   if (fields.key !== undefined) event.key = fields.key
-  return event
-}
-
-/** A failed refresh; `job` may be only a name (a payload naming no known job), or unknown. */
-export function refreshFailedEvent(error: unknown, job?: EventSubject | string, key?: string, refreshMs?: number): RefreshFailedEvent {
-  const event: RefreshFailedEvent = { type: 'refresh-failed', ...subjectFields(job, key), error }
-  if (refreshMs !== undefined) event.refreshMs = refreshMs
   return event
 }
 

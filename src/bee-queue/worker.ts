@@ -105,7 +105,7 @@ function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLim
     }
     const { job: name, key, token } = request
     const marked = cache.store.markLockFailed(lockKeyOf(key), token).catch((storeError) => cache.emit(storeErrorEvent(storeError, name, key)))
-    cache.track(marked.then(() => cache.emit(refreshFailedEvent(error, name, key))))
+    cache.track(marked.then(() => cache.emit(refreshFailedEvent(error, name, key, { via: 'bee-queue' }))))
   })
   queue.process(options.concurrency ?? DEFAULT_WORKER_CONCURRENCY, async (job) => {
     let request
@@ -113,7 +113,7 @@ function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLim
       request = decodePayload(job.data, String(job.id), limits)
     } catch (error) {
       const payload = error as CachebackError
-      cache.emit(refreshFailedEvent(error, payload.job, payload.key))
+      cache.emit(refreshFailedEvent(error, payload.job, payload.key, { via: 'bee-queue' }))
       reported.add(payload)
       throw error
     }

@@ -20,8 +20,12 @@ import { BeeQueueRefresher } from '../bee-queue/refresher.js'
 import { DEFAULT_REDIS_URL, DEFAULT_WORKER_CONCURRENCY, DEFAULT_WORKER_CLOSE_TIMEOUT_MS } from '../defaults.js'
 import { CachebackError, messageOf } from '../errors.js'
 import { queueProbe, storeProbe, waitForRedis } from './wait-for-redis.js'
+import { WORKER_EXTRA_OPTIONS, WORKER_EXTRA_USAGE, startWorkerExtras } from './worker-extras.js'
 
-const USAGE = 'usage: cacheback-worker --module <path to worker setup module> [--concurrency N] [--queue NAME] [--quiet]'
+/** The schema type the dashboard takes (the setup module's is a GraphQL schema). */
+type ExtrasSchema = Parameters<typeof startWorkerExtras>[0]['schema']
+
+const USAGE = `usage: cacheback-worker --module <path to worker setup module> [--concurrency N] [--queue NAME] [--quiet] ${WORKER_EXTRA_USAGE}`
 
 const HELP = `${USAGE}
 
@@ -34,6 +38,10 @@ optionally \`schema\`, \`jobs\`, \`context\`, \`concurrency\`, \`queue\`, \`redi
   --concurrency N    refreshes run at once (default ${DEFAULT_WORKER_CONCURRENCY})
   --queue NAME       queue to consume (default: the setup's, else its refresher's)
   --quiet            no log line per refresh
+  --dashboard-port N, --dashboard-host H, --dashboard-token T
+                     serve the deployment dashboard (the form needs the token)
+  --stats-interval-ms MS, --log-interval-ms MS
+                     how often counters are published / refreshes are logged
   -h, --help         print this help
 
 Before it starts, it waits for the queue's Redis and the store, saying every
@@ -48,6 +56,7 @@ const OPTIONS = {
   queue: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...WORKER_EXTRA_OPTIONS,
 } as const
 
 /** One line on stderr, exit 2 (a usage error). */
@@ -57,7 +66,7 @@ function fail(message: string): never {
 }
 
 /** The command line, or one line saying what is wrong with it. */
-function parseCommandLine(): { module?: string; concurrency?: string; queue?: string; quiet?: boolean; help?: boolean } {
+function parseCommandLine(): { module?: string; concurrency?: string; queue?: string; quiet?: boolean; help?: boolean } & { [K in keyof typeof WORKER_EXTRA_OPTIONS]?: string } {
   try {
     return parseArgs({ options: OPTIONS, strict: true, allowPositionals: false }).values
   } catch (error) {
@@ -100,11 +109,13 @@ async function main(): Promise<void> {
   }
   // Signals stop the worker at any point, also while it still waits for Redis.
   let worker: RefreshWorker | undefined
+  let stopExtras: (() => Promise<void>) | undefined
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return
     stopping = true
     log(`[cacheback-worker] ${signal}: ${worker ? 'finishing running refreshes' : 'stopping'}`)
+    await stopExtras?.().catch(() => undefined)
     await worker?.close(DEFAULT_WORKER_CLOSE_TIMEOUT_MS).catch((error) => process.stderr.write(`[cacheback-worker] close: ${String(error)}\n`))
     await setup.cache.close().catch(() => undefined)
     process.exit(0)
@@ -116,6 +127,7 @@ async function main(): Promise<void> {
   if (stopping) return
   worker = createRefreshWorker({ ...setup, concurrency, queue: values.queue ?? setup.queue })
   await worker.ready()
+  stopExtras = await startWorkerExtras({ values, cache: setup.cache, worker, redis: setup.redis, schema: setup.schema as ExtrasSchema, context: setup.context, write: log, fail })
   log(`[cacheback-worker] ready: queue "${worker.queue.name}", concurrency ${concurrency ?? DEFAULT_WORKER_CONCURRENCY}`)
 }
 

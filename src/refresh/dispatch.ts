@@ -33,7 +33,7 @@ async function dispatch(core: CacheCore, job: AnyJob, key: string, args: unknown
     timeoutMs = checkSeconds(job.refreshTimeout(...args), 'refreshTimeout', job.name) * 1000
   } catch (error) {
     // Without a valid lock duration the refresh could not be deduplicated: refuse it (stale-if-error).
-    core.emit(refreshFailedEvent(error, job, key))
+    core.emit(refreshFailedEvent(error, job, key, { via: core.refresher.name }))
     return 'failed'
   }
   const request: RefreshRequest = { job: job.name, key, args, token, queue: job.queue, timeoutMs }
@@ -56,7 +56,7 @@ async function handOver(core: CacheCore, job: AnyJob, request: RefreshRequest): 
     if (isCachebackError(error, 'E_PAYLOAD_TOO_LARGE') || isCachebackError(error, 'E_INVALID_PAYLOAD')) {
       // Refused for these arguments, not a passing outage: a failed refresh (stale-if-error, retried after refreshTimeout).
       await core.store.markLockFailed(lockKeyOf(request.key), request.token).catch((storeError) => core.emit(storeErrorEvent(storeError, job, request.key)))
-      core.emit(refreshFailedEvent(error, job, request.key))
+      core.emit(refreshFailedEvent(error, job, request.key, { via: core.refresher.name }))
       return 'failed'
     }
     core.emit(storeErrorEvent(error, job, request.key))

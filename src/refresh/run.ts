@@ -17,6 +17,7 @@ import type { RefreshRequest } from './refresher.js'
 export async function runRefresh(core: CacheCore, request: RefreshRequest): Promise<void> {
   const job = core.registry.get(request.job)
   const startedAt = core.now()
+  const via = request.via === 'queue' ? 'bee-queue' : 'in-process' // who ran it, for events
   try {
     if (!job) throw core.registry.unknown(request.job, request.key)
     const key = core.keyOf(job, request.args)
@@ -27,12 +28,12 @@ export async function runRefresh(core: CacheCore, request: RefreshRequest): Prom
     // A refresh does not join a fetch of this key older than refreshTimeout: that one is stuck.
     await fetchShared(core, { job, key, args: request.args }, { strictWrite: true, joinWithinMs: job.refreshTimeout(...request.args) * 1000 })
     await handOverLock(core, job, request, startedAt)
-    core.emit(refreshSucceededEvent(job, request.key, core.now() - startedAt))
+    core.emit(refreshSucceededEvent(job, request.key, core.now() - startedAt, via))
   } catch (error) {
     const failedAfterMs = core.now() - startedAt
     // The lock remembers the failure before it is reported, so a read after the event sees `refresh: 'failed'`.
     await core.store.markLockFailed(lockKeyOf(request.key), request.token).catch((storeError) => core.emit(storeErrorEvent(storeError, job ?? request.job, request.key)))
-    core.emit(refreshFailedEvent(error, job ?? request.job, request.key, failedAfterMs))
+    core.emit(refreshFailedEvent(error, job ?? request.job, request.key, { refreshMs: failedAfterMs, via }))
     throw error
   }
 }

@@ -39,9 +39,10 @@ export function tableInfo(table: AnyTable): TableInfo {
   }
   const config = getTableConfig(table)
   const columns = new Map<string, Column>(Object.entries(getTableColumns(table)))
-  const nameOf = new Map<Column, string>([...columns].map(([name, column]) => [column, name]))
+  // A composite key's columns are copies of the table's: match them by SQL name.
+  const bySqlName = new Map<string, string>([...columns].map(([name, column]) => [column.name, name]))
   const composite = config.primaryKeys[0]?.columns
-  const primaryKey = composite ? composite.map((column) => nameOf.get(column) ?? column.name) : [...columns].filter(([, column]) => column.primary).map(([name]) => name)
+  const primaryKey = composite ? composite.map((column) => bySqlName.get(column.name) ?? column.name) : [...columns].filter(([, column]) => column.primary).map(([name]) => name)
   const info: TableInfo = { table, name: config.schema && config.schema !== 'public' ? `${config.schema}.${config.name}` : config.name, columns, primaryKey }
   infos.set(table, info)
   return info

@@ -48,11 +48,11 @@ export function tagsOfRows(info: TableInfo, rows: readonly Record<string, unknow
  */
 export function rowTag<TTable extends AnyTable>(table: TTable, row: Partial<RowOf<TTable>>): string {
   const info = tableInfo(table)
-  const tag = tagOfRow(info, row as Record<string, unknown>)
-  if (tag === undefined) throw new CachebackError('E_INVALID_OPTION', `rowTag: table "${info.name}" has no primary key, so its rows carry no tag (invalidate the table tag "${info.name}")`)
-  const missing = info.primaryKey.filter((column) => (row as Record<string, unknown>)[column] === undefined)
+  const values = row as Record<string, unknown>
+  if (info.primaryKey.length === 0) throw new CachebackError('E_INVALID_OPTION', `rowTag: table "${info.name}" has no primary key, so its rows carry no tag (invalidate the table tag "${info.name}")`)
+  const missing = info.primaryKey.filter((column) => values[column] === undefined || values[column] === null)
   if (missing.length > 0) throw new CachebackError('E_INVALID_OPTION', `rowTag: primary key column(s) ${missing.join(', ')} of table "${info.name}" missing from the row`)
-  return tag
+  return tagOfRow(info, values)!
 }
 
 /** The tag every cached read of the table carries (its SQL name): invalidate it after inserts or bulk writes. */

@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm'
 import { pgSchema, serial } from 'drizzle-orm/pg-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CachebackError, type Cacheback } from '../../src/index.js'
-import { QueryFilterJob, QueryGetJob } from '../../src/drizzle/index.js'
+import { QueryFilterJob, QueryGetJob, rowTag, tableTag } from '../../src/drizzle/index.js'
 import { createEngineSetup, type EngineSetup } from '../helpers/engine.js'
 import { createTables, dropTables, openDatabase, orderItemsTable, uniqueTableNames, usersTable } from '../helpers/postgres.js'
 
@@ -165,10 +165,13 @@ describe('bad queries', () => {
     expect(queries).toEqual([])
   })
 
-  it('tags a composite primary key in key order', async () => {
+  it('tags a composite primary key in key order, percent-encoding its parts', async () => {
     await db.insert(orderItems).values([{ orderId: 7, line: 'a:1', quantity: 2 }])
     const job = new QueryGetJob(db, orderItems, { cache })
     const row = await job.get({ orderId: 7 })
     expect(job.valueTags(row, { orderId: 7 })).toEqual([names.orderItems, `${names.orderItems}:7:a%3A1`])
+    expect(rowTag(orderItems, { orderId: 7, line: 'a:1' })).toBe(`${names.orderItems}:7:a%3A1`)
+    expect(tableTag(orderItems)).toBe(names.orderItems)
+    expect(() => rowTag(orderItems, { orderId: 7 })).toThrowError(expect.objectContaining({ code: 'E_INVALID_OPTION', message: expect.stringContaining('column(s) line of table') }))
   })
 })

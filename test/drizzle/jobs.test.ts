@@ -164,7 +164,9 @@ describe('bad queries', () => {
     expect(() => new QueryGetJob(db, {} as never, { cache })).toThrowError(expect.objectContaining({ code: 'E_INVALID_OPTION' }))
     expect(queries).toEqual([])
   })
+})
 
+describe('row tags', () => {
   it('tags a composite primary key in key order, percent-encoding its parts', async () => {
     await db.insert(orderItems).values([{ orderId: 7, line: 'a:1', quantity: 2 }])
     const job = new QueryGetJob(db, orderItems, { cache })

@@ -31,6 +31,12 @@ export class QueryFilterJob<TTable extends AnyTable> extends Job<FilterArgs<TTab
   readonly db: AnyDatabase
   /** The table read. */
   readonly table: TTable
+  /**
+   * @internal What the job registry tells jobs apart by: the kind of job and
+   * the SQL table. Two QueryFilterJobs on one table are one job (made again, it
+   * replaces itself); a name taken by one on another table is `E_DUPLICATE_JOB`.
+   */
+  readonly target: string
   private readonly where: Where
   private readonly defaults: FilterQuery<TTable>
 
@@ -40,6 +46,7 @@ export class QueryFilterJob<TTable extends AnyTable> extends Job<FilterArgs<TTab
     super({ ...options, name })
     this.db = db
     this.table = table
+    this.target = `QueryFilterJob ${info.name}`
     this.where = { job: this.name, info }
     this.defaults = { orderBy: options.orderBy, limit: options.limit }
     prepareQuery(this.where, {}, this.defaults) // a bad default order or limit fails here, not at the first read

@@ -27,6 +27,12 @@ export class QueryGetJob<TTable extends AnyTable> extends Job<[filters: Filters<
   readonly db: AnyDatabase
   /** The table read. */
   readonly table: TTable
+  /**
+   * @internal What the job registry tells jobs apart by: the kind of job and
+   * the SQL table. Two QueryGetJobs on one table are one job (made again, it
+   * replaces itself); a name taken by one on another table is `E_DUPLICATE_JOB`.
+   */
+  readonly target: string
   private readonly where: Where
 
   constructor(db: AnyDatabase, table: TTable, options: QueryGetJobOptions = {}) {
@@ -35,6 +41,7 @@ export class QueryGetJob<TTable extends AnyTable> extends Job<[filters: Filters<
     super({ ...options, name })
     this.db = db
     this.table = table
+    this.target = `QueryGetJob ${info.name}`
     this.where = { job: this.name, info }
   }
 

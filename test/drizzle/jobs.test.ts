@@ -127,6 +127,13 @@ describe('Job operations', () => {
     expect(new QueryGetJob(db, audit, { cache }).name).toBe('drizzle:audit.events:get')
     expect(new QueryFilterJob(db, users, { cache, name: 'teamMembers' }).name).toBe('teamMembers')
   })
+
+  it('a name taken by a job on another table, or by the other kind of job, is E_DUPLICATE_JOB', () => {
+    cache.register(new QueryGetJob(db, users, { cache, name: 'lookup' }))
+    cache.register(new QueryGetJob(db, users, { cache, name: 'lookup' })) // the same job made again
+    expect(() => cache.register(new QueryGetJob(db, orderItems, { cache, name: 'lookup' }))).toThrowError(expect.objectContaining({ code: 'E_DUPLICATE_JOB' }))
+    expect(() => cache.register(new QueryFilterJob(db, users, { cache, name: 'lookup' }))).toThrowError(expect.objectContaining({ code: 'E_DUPLICATE_JOB' }))
+  })
 })
 
 describe('bad queries', () => {

@@ -95,7 +95,7 @@ function prepareTerm(where: Where, term: unknown): PreparedQuery['orderBy'][numb
   return { column, direction }
 }
 
-/** Runs the select of prepared filters and query; `limit` overrides the query's (a get reads two rows at most). */
+/** Runs one select of prepared filters and query (a get passes a limit of two, to tell one row from several). */
 export async function selectRows(db: AnyDatabase, where: Where, filters: Record<string, unknown>, query: PreparedQuery): Promise<Record<string, unknown>[]> {
   const { info } = where
   const column = (name: string, role: string) => {

@@ -11,7 +11,7 @@ import { tagsOfRows } from './tags.js'
 import { type AnyTable, type RowOf, tableInfo } from './table.js'
 
 /** Options of a `QueryFilterJob`: the usual job options, and the default order and limit of its reads. */
-export interface QueryFilterJobOptions<TTable extends AnyTable> extends JobOptions, FilterQuery<TTable> {
+export interface QueryFilterJobOptions<TTable extends AnyTable = AnyTable> extends JobOptions<FilterArgs<TTable>>, FilterQuery<TTable> {
   /** Stable name workers find the job by. @default `drizzle:<SQL table name>:filter` */
   name?: string
 }
@@ -75,7 +75,7 @@ export class QueryFilterJob<TTable extends AnyTable> extends Job<FilterArgs<TTab
   }
 
   /** Tags of a fetched value: the table's SQL name, and `<table>:<primary key>` of every row. */
-  valueTags(rows: RowOf<TTable>[], ..._args: FilterArgs<TTable>): string[] {
+  override valueTags(rows: RowOf<TTable>[], ..._args: FilterArgs<TTable>): string[] {
     return tagsOfRows(this.where.info, rows as Record<string, unknown>[])
   }
 }

@@ -11,7 +11,7 @@ import { tagsOfRows } from './tags.js'
 import { type AnyTable, type RowOf, tableInfo } from './table.js'
 
 /** Options of a `QueryGetJob`: the usual job options. */
-export interface QueryGetJobOptions extends JobOptions {
+export interface QueryGetJobOptions<TTable extends AnyTable = AnyTable> extends JobOptions<[filters: Filters<TTable>]> {
   /** Stable name workers find the job by. @default `drizzle:<SQL table name>:get` */
   name?: string
 }
@@ -35,7 +35,7 @@ export class QueryGetJob<TTable extends AnyTable> extends Job<[filters: Filters<
   readonly target: string
   private readonly where: Where
 
-  constructor(db: AnyDatabase, table: TTable, options: QueryGetJobOptions = {}) {
+  constructor(db: AnyDatabase, table: TTable, options: QueryGetJobOptions<TTable> = {}) {
     const info = tableInfo(table)
     const name = options.name ?? `drizzle:${info.name}:get`
     super({ ...options, name })
@@ -61,7 +61,7 @@ export class QueryGetJob<TTable extends AnyTable> extends Job<[filters: Filters<
   }
 
   /** Tags of a fetched value: the table's SQL name, and `<table>:<primary key>` of the row found. */
-  valueTags(row: RowOf<TTable> | null, ..._args: [filters: Filters<TTable>]): string[] {
+  override valueTags(row: RowOf<TTable> | null, ..._args: [filters: Filters<TTable>]): string[] {
     return tagsOfRows(this.where.info, row ? [row as Record<string, unknown>] : [])
   }
 }

@@ -15,12 +15,13 @@
 import { ApolloServer } from '@apollo/server'
 import { startStandaloneServer } from '@apollo/server/standalone'
 import { makeExecutableSchema } from '@graphql-tools/schema'
+import { eq } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { boolean, integer, pgTable, serial, text } from 'drizzle-orm/pg-core'
 import pg from 'pg'
 // In your project: import { ... } from 'graphql-cacheback' and 'graphql-cacheback/drizzle'
 import { Cacheback } from '../src/index.js'
-import { QueryFilterJob, QueryGetJob } from '../src/drizzle/index.js'
+import { QueryFilterJob, QueryGetJob, rowTag } from '../src/drizzle/index.js'
 import { logCacheEvent } from './cache.js'
 
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -39,6 +40,9 @@ const typeDefs = /* GraphQL */ `
   type Query {
     user(username: String!): User
     team(id: Int!, first: Int = 10): [User!]!
+  }
+  type Mutation {
+    renameUser(id: Int!, username: String!): User
   }
   type User {
     id: Int!
@@ -68,6 +72,14 @@ async function main(): Promise<void> {
       user: (_: unknown, args: { username: string }) => userByName.get({ username: args.username }),
       team: (_: unknown, args: { id: number; first: number }) => teamMembers.filter({ teamId: args.id }, { limit: args.first }),
     },
+    Mutation: {
+      renameUser: async (_: unknown, args: { id: number; username: string }) => {
+        const [row] = await db.update(users).set({ username: args.username }).where(eq(users.id, args.id)).returning()
+        // Every cached read that returned this row carries its tag (`<table>:<id>`).
+        if (row) await cache.invalidate({ tag: rowTag(users, row) }, { mode: 'purge' })
+        return row ?? null
+      },
+    },
   }
   const server = new ApolloServer({ schema: makeExecutableSchema({ typeDefs, resolvers }), stopOnTerminationSignals: false })
   const { url } = await startStandaloneServer(server, { listen: { port } })
@@ -77,6 +89,7 @@ async function main(): Promise<void> {
       `Cache: embedded, reads fresh ${lifetime} s, then served stale while refreshed`,
       `GraphQL server ready at ${url}`,
       `  curl -s ${url} -H 'content-type: application/json' -d '{"query":"{ team(id: 1) { id username } }"}'`,
+      `  curl -s ${url} -H 'content-type: application/json' -d '{"query":"mutation { renameUser(id: 2, username: \\"bobby\\") { id username } }"}'`,
       '',
     ].join('\n'),
   )

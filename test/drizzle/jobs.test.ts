@@ -181,6 +181,8 @@ describe('row tags', () => {
     expect(job.valueTags(row, { orderId: 7 })).toEqual([names.orderItems, `${names.orderItems}:7:a%3A1`])
     expect(rowTag(orderItems, { orderId: 7, line: 'a:1' })).toBe(`${names.orderItems}:7:a%3A1`)
     expect(tableTag(orderItems)).toBe(names.orderItems)
+    const tagged = new QueryGetJob(db, orderItems, { cache, tags: (filters) => [`order:${filters.orderId}`] }) // the option adds tags of one's own
+    expect(tagged.tags({ orderId: 7 })).toEqual(['order:7'])
     expect(() => rowTag(orderItems, { orderId: 7 })).toThrowError(expect.objectContaining({ code: 'E_INVALID_OPTION', message: expect.stringContaining('column(s) line of table') }))
   })
 })

@@ -26,6 +26,9 @@ export type CachebackErrorCode =
   | 'E_UNKNOWN_TYPE'
   | 'E_INVALID_SELECTOR'
   | 'E_INVALID_TAG'
+  | 'E_UNKNOWN_COLUMN'
+  | 'E_INVALID_QUERY'
+  | 'E_MULTIPLE_ROWS'
 
 /** What an error concerns; each field is set when it applies. */
 export interface CachebackErrorContext {

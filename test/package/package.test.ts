@@ -7,7 +7,8 @@
  * node:test; and strict TypeScript consumers (no `skipLibCheck`) compile:
  * of the root, /redis, /bee-queue and /testing with only ioredis and
  * bee-queue installed, then of every entry point, ES module and CommonJS,
- * with every peer. The steps run in order and share the project.
+ * with every peer, and of /drizzle with drizzle-orm and pg. The steps run in
+ * order and share the project.
  */
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -15,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConsumerProject, packInto, packageOf, repoVersion } from './consumer-project.js'
 
 /** Packages only an integration needs: none may be installed by, or loaded from, the root. */
-const INTEGRATION_PACKAGE = /^(ioredis|bee-queue|redis|graphql|@graphql-tools\/.*|@apollo\/.*)$/
+const INTEGRATION_PACKAGE = /^(ioredis|bee-queue|redis|graphql|@graphql-tools\/.*|@apollo\/.*|drizzle-orm|pg)$/
 const INSTALL_TIMEOUT_MS = 240_000
 
 let project: ConsumerProject
@@ -36,7 +37,7 @@ afterAll(async () => {
 describe('the packed package', () => {
   it('ships dist, the directive SDL, README and LICENSE; no sources, tests or maps', async () => {
     expect(packed.files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'schema-directives/cacheback.graphql', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/worker.js']))
-    for (const entry of ['redis', 'bee-queue', 'graphql', 'apollo', 'envelop', 'mercurius', 'testing']) expect(packed.files).toContain(`dist/${entry}/index.d.ts`)
+    for (const entry of ['redis', 'bee-queue', 'graphql', 'apollo', 'envelop', 'mercurius', 'testing', 'drizzle']) expect(packed.files).toContain(`dist/${entry}/index.d.ts`)
     expect(packed.files.filter((path) => !/^(dist\/|schema-directives\/|LICENSE$|README\.md$|package\.json$)/.test(path) || path.endsWith('.map'))).toEqual([])
     const manifest = JSON.parse(await readFile(join(project.dir, 'node_modules/graphql-cacheback/package.json'), 'utf8')) as Record<string, Record<string, unknown>>
     expect(manifest.scripts.prepare).toBeUndefined()
@@ -82,6 +83,16 @@ describe('strict TypeScript consumers (skipLibCheck: false)', () => {
     const tsc = await project.node(['node_modules/typescript/bin/tsc', '-p', 'tsconfig.all.json'])
     expect(tsc.stdout + tsc.stderr).toBe('')
     expect(tsc.code).toBe(0)
+  }, INSTALL_TIMEOUT_MS)
+
+  it('compile /drizzle with drizzle-orm and pg installed: no error outside drizzle-orm\'s own declarations', async () => {
+    // drizzle-orm 0.45's declarations do not compile without skipLibCheck (they import optional
+    // drivers such as gel and mysql2): those errors are Drizzle's; ours, in dist/drizzle, must be none.
+    const peers = await Promise.all(['drizzle-orm', 'pg', '@types/pg'].map(async (name) => `${name}@${await repoVersion(name)}`))
+    await project.install(peers)
+    const tsc = await project.node(['node_modules/typescript/bin/tsc', '-p', 'tsconfig.drizzle.json'])
+    const errors = (tsc.stdout + tsc.stderr).split('\n').filter((line) => /error TS\d+/.test(line))
+    expect(errors.filter((line) => !line.startsWith('node_modules/drizzle-orm/'))).toEqual([])
   }, INSTALL_TIMEOUT_MS)
 })
 

@@ -10,7 +10,8 @@ import type { CachebackEvent, EventListener } from './events.js'
 import { encodeForStore, fetchAndStore, storeBytes } from './fetch.js'
 import type { AnyJob, Job, JobCache } from './job.js'
 import { lockKeyOf } from './keys.js'
-import { type CacheRead, act, peekEntry, readMany, readOne } from './read.js'
+import type { L1 } from './l1/l1.js'
+import { type CacheRead, act, peekEntry, readLocal, readMany, readOne } from './read.js'
 import type { RefreshRequest, RefreshRunner, Refresher } from './refresh/refresher.js'
 import { runRefresh } from './refresh/run.js'
 import type { UnknownJobExplainer } from './registry.js'
@@ -83,16 +84,31 @@ export class Cacheback implements JobCache, RefreshRunner {
     return value as T
   }
 
-  /** Removes an entry (the `delete` operation): the next read is a miss. */
+  /** Removes an entry (the `delete` operation): the next read is a miss. With `l1`, resolves once every process has been told (bus published). */
   async remove(job: AnyJob, args: unknown[]): Promise<void> {
-    await this.core.store.delete(this.core.keyOf(job, args))
+    const key = this.core.keyOf(job, args)
+    await this.forgetAfter(key, this.core.store.delete(key))
   }
 
-  /** Marks an entry stale (a job's `invalidate`): the next read serves it once and dispatches a refresh. */
+  /** Marks an entry stale (a job's `invalidate`): the next read serves it once and dispatches a refresh. With `l1`, resolves once every process has been told. */
   async markStale(job: AnyJob, args: unknown[]): Promise<void> {
     const key = this.core.keyOf(job, args)
-    await this.core.store.expire(key, this.core.now())
+    await this.forgetAfter(key, this.core.store.expire(key, this.core.now()))
     await this.core.store.releaseLock(lockKeyOf(key), undefined) // the next stale read dispatches at once
+  }
+
+  /** Drops `key` from the tier and announces it once `change` settles (it may land even when it fails); rejects as `change` did. */
+  private async forgetAfter(key: string, change: Promise<unknown>): Promise<void> {
+    const l1 = this.core.l1
+    if (l1 === undefined) {
+      await change
+      return
+    }
+    try {
+      await change
+    } finally {
+      await l1.forget([key])
+    }
   }
 
   // ---- jobs, events, lifecycle --------------------------------------------
@@ -117,10 +133,11 @@ export class Cacheback implements JobCache, RefreshRunner {
     return this.core.background.drain()
   }
 
-  /** Waits for background work, then closes the refresher and the store. */
+  /** Waits for background work, then closes the refresher, the bus (when the cache opened it) and the store. */
   async close(): Promise<void> {
     await this.drain()
     await this.core.refresher.close()
+    await this.core.l1?.close()
     await this.core.store.close()
   }
 
@@ -149,6 +166,25 @@ export class Cacheback implements JobCache, RefreshRunner {
   /** @internal Acts on an entry already read, as a read that got it from the store would. */
   resolve<T>(job: AnyJob, key: string, args: unknown[], entry: Entry<T> | undefined): Promise<ReadResult<T>> {
     return act(this.core, { job, args, key }, key, entry)
+  }
+
+  /**
+   * @internal A fresh hit from the in-process tier, synchronously (the
+   * GraphQL hit path answers from it without a promise); undefined when the
+   * tier holds no fresh entry of `key`, or there is no tier.
+   */
+  readL1<T>(job: AnyJob, key: string, args: unknown[]): ReadResult<T> | undefined {
+    return this.core.l1 === undefined ? undefined : readLocal<T>(this.core, { job, args }, key)
+  }
+
+  /** @internal The key of a read whose key depends on `id` alone (a field of an `{ id }` parent, no arguments): remembered with `l1`. */
+  keyOfId(job: AnyJob, id: unknown, args: readonly unknown[]): string {
+    return this.core.keyOfId(job, id, args)
+  }
+
+  /** @internal The in-process tier and its bus (invalidation code calls `forget(keys)` with the keys it reached). */
+  get l1(): L1 | undefined {
+    return this.core.l1
   }
 
   /** @internal Reads and decodes one entry (store failures and corrupt data read as a miss). */

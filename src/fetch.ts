@@ -93,10 +93,22 @@ export async function fetchAndStore(core: CacheCore, call: KeyedCall, fetch?: ()
   return { value, written: storeBytes(core, call, bytes, createdAt) }
 }
 
-/** The compare-and-set write of encoded bytes, with the job's ttl as the store's safety net. */
+/**
+ * The compare-and-set write of encoded bytes, with the job's ttl as the
+ * store's safety net. With `l1`, once the write settles (either way: a timed
+ * out write may still land) the key is dropped from this process's tier and
+ * announced to the others; the promise resolves after the announcement.
+ */
 export function storeBytes(core: CacheCore, call: KeyedCall, bytes: Buffer, createdAt: number): Promise<boolean> {
   const ttlMs = Math.max(1, Math.ceil(call.job.ttl(...call.args) * 1000))
-  return core.store.set(call.key, bytes, { createdAt, ttlMs })
+  const written = core.store.set(call.key, bytes, { createdAt, ttlMs })
+  const l1 = core.l1
+  if (l1 === undefined) return written
+  const forget = () => l1.forget([call.key])
+  return written.then(
+    (stored) => forget().then(() => stored),
+    (error: unknown) => forget().then(() => Promise.reject(error)),
+  )
 }
 
 /** Encodes `value` as an entry created at `createdAt`, or throws a coded error naming the job. */

@@ -2,13 +2,17 @@
  * The read path: one store read, `decide()`, and the action its decision
  * names. A fresh hit resolves at once; stale dispatches a refresh and serves
  * the old value; refetch and miss fetch (single-flighted) or serve empty.
- * `readMany` answers many reads with one `getMany`.
+ * `readMany` answers many reads with one `getMany`. With `l1`, a fresh entry
+ * held in process memory answers first (`readLocal`); anything else goes to
+ * the store (another process may have refreshed it), and a fresh entry the
+ * store gives back is admitted to the tier.
  */
 import type { CacheCore } from './core.js'
 import { type Entry } from './entry.js'
-import { hitEvent, missEvent, staleEvent, storeErrorEvent } from './events.js'
+import { type HitTier, hitEvent, missEvent, staleEvent, storeErrorEvent } from './events.js'
 import { fetchShared } from './fetch.js'
 import type { AnyJob } from './job.js'
+import type { L1 } from './l1/l1.js'
 import { type ReadPolicy, decide } from './policy.js'
 import { trackDispatch } from './refresh/dispatch.js'
 import type { ReadResult } from './results.js'
@@ -43,8 +47,41 @@ class JobPolicy implements ReadPolicy {
 /** Reads through the cache. */
 export async function readOne<T>(core: CacheCore, read: CacheRead): Promise<ReadResult<T>> {
   const key = read.key ?? core.keyOf(read.job, read.args)
-  const entry = await core.readEntry<T>(read.job, key)
-  return act(core, read, key, entry)
+  const l1 = core.l1
+  if (l1 === undefined) return act(core, read, key, await core.readEntry<T>(read.job, key))
+  return readLocal<T>(core, read, key) ?? readThrough<T>(core, l1, read, key)
+}
+
+/**
+ * A fresh hit from the in-process tier, synchronously; undefined when the
+ * tier does not hold a fresh entry of `key` (or does not serve: no tier, or
+ * its bus is down). A held entry found stale is dropped: the store decides.
+ */
+export function readLocal<T>(core: CacheCore, read: CacheRead, key: string): ReadResult<T> | undefined {
+  const l1 = core.l1
+  const held = l1?.lookup(key)
+  if (held === undefined) return undefined
+  const decision = decide(held, core.now())
+  if (decision.kind !== 'hit') {
+    l1!.local!.drop(key)
+    return undefined
+  }
+  const { job, args } = read
+  if (core.listened) core.emit(hitEvent(job, key, decision.age, 'l1'))
+  return { status: 'hit', value: l1!.local!.valueOf(held) as T, age: decision.age, lifetime: job.lifetime(...args), tier: 'l1' }
+}
+
+async function readThrough<T>(core: CacheCore, l1: L1, read: CacheRead, key: string): Promise<ReadResult<T>> {
+  const ticket = l1.ticket()
+  const bytes = await core.readBytes(read.job, key)
+  return act(core, read, key, admitted<T>(core, l1, { read, key, bytes, ticket }))
+}
+
+/** Decodes what the store gave back and admits it to the tier when fresh. */
+function admitted<T>(core: CacheCore, l1: L1, { read, key, bytes, ticket }: { read: CacheRead; key: string; bytes: Uint8Array | undefined; ticket: number }): Entry<T> | undefined {
+  const entry = core.decode<T>(read.job, key, bytes)
+  if (entry !== undefined && ticket >= 0 && decide(entry, core.now()).kind === 'hit') l1.admit(key, entry, bytes!, ticket)
+  return entry
 }
 
 /** Many reads with one store round-trip; each result settles on its own (a hit never waits for a miss's fetch). */
@@ -55,12 +92,36 @@ export function readMany(core: CacheCore, reads: readonly CacheRead[]): Promise<
   } catch {
     return reads.map((read) => readOne(core, read)) // one unkeyable read rejects alone
   }
-  const stored = core.store.getMany(keys).catch((error: unknown) => {
+  const l1 = core.l1
+  if (l1 === undefined) {
+    const stored = getMany(core, reads, keys)
+    return reads.map((read, i) => stored.then((all) => act(core, read, keys[i], core.decode(read.job, keys[i], all[i]))))
+  }
+  const results: Promise<ReadResult<unknown>>[] = new Array(reads.length)
+  const missed: number[] = []
+  reads.forEach((read, i) => {
+    const local = readLocal(core, read, keys[i])
+    if (local) results[i] = Promise.resolve(local)
+    else missed.push(i)
+  })
+  if (missed.length === 0) return results
+  const ticket = l1.ticket()
+  const stored = getMany(core, missed.map((i) => reads[i]), missed.map((i) => keys[i]))
+  missed.forEach((i, n) => {
+    results[i] = stored.then((all) => act(core, reads[i], keys[i], admitted(core, l1, { read: reads[i], key: keys[i], bytes: all[n], ticket })))
+  })
+  return results
+}
+
+/** One `getMany`; a failure is reported once and reads as all absent. */
+function getMany(core: CacheCore, reads: readonly CacheRead[], keys: string[]): Promise<(Uint8Array | undefined)[]> {
+  return core.store.getMany(keys).catch((error: unknown) => {
     core.emit(storeErrorEvent(error, reads[0].job, keys[0]))
     return keys.map(() => undefined)
   })
-  return reads.map((read, i) => stored.then((all) => act(core, read, keys[i], core.decode(read.job, keys[i], all[i]))))
 }
+
+const STORE: HitTier = 'store'
 
 /** Acts on an entry already read. */
 export function act<T>(core: CacheCore, read: CacheRead, key: string, entry: Entry<T> | undefined): Promise<ReadResult<T>> {
@@ -68,8 +129,8 @@ export function act<T>(core: CacheCore, read: CacheRead, key: string, entry: Ent
   const decision = decide(entry, core.now(), new JobPolicy(job, args))
   switch (decision.kind) {
     case 'hit':
-      if (core.listened) core.emit(hitEvent(job, key, decision.age))
-      return Promise.resolve({ status: 'hit', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args) })
+      if (core.listened) core.emit(hitEvent(job, key, decision.age, STORE))
+      return Promise.resolve({ status: 'hit', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), tier: STORE })
     case 'stale':
       core.emit(staleEvent(job, key, decision.age))
       return trackDispatch(core, job, key, args).then((refresh) => ({ status: 'stale', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), refresh }))

@@ -8,7 +8,9 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import { DEFAULT_COMMAND_TIMEOUT_MS, reconnectDelayMs } from '../defaults.js'
 import { CachebackError, messageOf } from '../errors.js'
+import type { InvalidationBus } from '../l1/bus.js'
 import type { LockHold, LockRequest, LockResult, Store, StoreSetOptions } from '../stores/store.js'
+import { RedisBus } from './bus.js'
 import { RedisScript, type RedisClient } from './redis-script.js'
 import { ACQUIRE_LOCK_LUA, EXPIRE_ENTRY_LUA, MARK_LOCK_FAILED_LUA, RELEASE_LOCK_LUA, SET_ENTRY_LUA } from './scripts.js'
 
@@ -112,6 +114,16 @@ export class RedisStore implements Store {
   async releaseLock(lockKey: string, token: string | undefined, hold?: LockHold): Promise<void> {
     const args = [token ?? '', hold ? String(hold.until) : '', hold ? wholeMs(hold.ttlMs, 'ttlMs', lockKey) : '']
     await this.call('UNLOCK', lockKey, (client) => releaseLock.run(client, [lockKey], args))
+  }
+
+  /**
+   * The invalidation bus of the processes sharing this Redis (what a cache
+   * with `l1` uses by default): it publishes through this store's client and
+   * subscribes on a copy of it (`duplicate()`), a connection of its own. The
+   * cache that opened it closes it.
+   */
+  openBus(): InvalidationBus {
+    return new RedisBus({ redis: this.client, commandTimeoutMs: this.commandTimeoutMs })
   }
 
   /**

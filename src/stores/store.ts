@@ -3,6 +3,7 @@
  * (see `entry.ts`) as bytes and refresh locks; they know the header layout so
  * that writes can compare-and-set on `createdAt` atomically.
  */
+import type { InvalidationBus } from '../l1/bus.js'
 
 /** Options of a write. */
 export interface StoreSetOptions {
@@ -75,6 +76,13 @@ export interface Store {
    * just before the write do not dispatch a second refresh.
    */
   releaseLock(lockKey: string, token: string | undefined, hold?: LockHold): Promise<void>
+  /**
+   * Opens the invalidation bus of the processes sharing this store, on a
+   * connection of its own (a subscriber connection is never the store's
+   * client). Absent on a process-local store (`MemoryStore`): its in-process
+   * tier has no one to tell.
+   */
+  openBus?(): InvalidationBus
   /** Closes the connections this store opened (never a client it was given). */
   close(): Promise<void>
 }

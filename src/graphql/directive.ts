@@ -9,7 +9,7 @@ import type { ReadResult } from '../results.js'
 import { getDefaultCache } from '../default-cache.js'
 import { CachebackError, isCachebackError, messageOf } from '../errors.js'
 import { storeErrorEvent } from '../events.js'
-import { type ResolverJobArgs, parentForRefresh, scopeIdOf } from './field-keys.js'
+import { type ResolverJobArgs, keyIdOf, parentForRefresh, scopeIdOf } from './field-keys.js'
 import type { FieldPolicy } from './field-policy.js'
 import { readField, recordField } from './read-batch.js'
 import { type CachedFieldExtension, type RefreshContextFactory, ResolverJob, forEachCachedField, refreshInfo, registerFieldJob } from './resolver-jobs.js'
@@ -63,7 +63,15 @@ function prepareRead({ cache, job, scope }: WrapInput, { parent, args, context }
     scopeId = id
   }
   const jobArgs: ResolverJobArgs = [parentForRefresh(policy, parent), args, scopeId]
-  return { jobArgs, key: cache.keyOf(job, jobArgs) }
+  const id = keyIdOf(policy, parent, args, scopeId)
+  return { jobArgs, key: id === undefined ? cache.keyOf(job, jobArgs) : cache.keyOfId(job, id, jobArgs) }
+}
+
+/** Records a served field and its cache hint; returns its value. */
+function served(context: unknown, info: GraphQLResolveInfo, policy: FieldPolicy, result: ReadResult<unknown>): unknown {
+  recordField(context, result, info.path, policy.coordinate)
+  restrictCacheHint(info, policy, result)
+  return result.value
 }
 
 /** The error reported for a read served uncached because it cannot be keyed, naming the coordinate. */
@@ -77,7 +85,8 @@ function unkeyableRead(job: ResolverJob, error: unknown): CachebackError {
 function wrapResolver(input: WrapInput): GraphQLFieldResolver<unknown, unknown> {
   const { cache, job, resolve } = input
   const { policy } = job
-  return async function cachedResolver(parent, args, context, info) {
+  // Not async: a fresh hit from the in-process tier is answered with the value itself, no promise.
+  return function cachedResolver(parent, args, context, info) {
     let read: ReturnType<typeof prepareRead>
     try {
       read = prepareRead(input, { parent, args, context })
@@ -86,10 +95,9 @@ function wrapResolver(input: WrapInput): GraphQLFieldResolver<unknown, unknown> 
       return resolve(parent, args, context, info)
     }
     if (!read) return resolve(parent, args, context, info)
-    const result = await readField(context, cache, job, read.key, read.jobArgs, () => resolve(parent, args, context, info))
-    recordField(context, result, info.path, policy.coordinate)
-    restrictCacheHint(info, policy, result)
-    return result.value
+    const local = cache.readL1(job, read.key, read.jobArgs)
+    if (local !== undefined) return served(context, info, policy, local)
+    return readField(context, cache, job, read.key, read.jobArgs, () => resolve(parent, args, context, info)).then((result) => served(context, info, policy, result))
   }
 }
 

@@ -75,6 +75,18 @@ function missingKeyField(policy: FieldPolicy, name: string, value: unknown): Cac
   return new CachebackError('E_MISSING_KEY_FIELD', message, { coordinate, job: `graphql:${coordinate}` })
 }
 
+/**
+ * The parent `id` that alone determines a read's key, for the key memo: a
+ * PUBLIC field without `keyFields`, read without arguments, on a parent with
+ * an `id`. Undefined otherwise (the key is built from all its parts).
+ */
+export function keyIdOf(policy: FieldPolicy, parent: unknown, args: Record<string, unknown>, scope: string | null): unknown {
+  if (scope !== null || policy.keyFields || !isRecord(parent)) return undefined
+  for (const _ in args) return undefined
+  const id = parent.id
+  return id === null ? undefined : id
+}
+
 /** The key parts of one field read. */
 export function fieldKeyParts(policy: FieldPolicy, [parent, args, scope]: ResolverJobArgs): unknown[] {
   const keyArgs = policy.keyArgs ? pick(args, policy.keyArgs) : args

@@ -58,10 +58,18 @@ export class BusSubscriber {
     this.closed = true
     clearInterval(this.heartbeat)
     const client = this.client ?? (await this.opening?.catch(() => undefined))
-    if (!client || client.status === 'end') return
-    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()))
+    if (!client || client.status === 'end' || client.status === 'wait') {
+      client?.disconnect()
+      return
+    }
+    let timer: NodeJS.Timeout | undefined
+    const ended = new Promise<void>((resolve) => {
+      client.once('end', () => resolve())
+      timer = setTimeout(resolve, this.setup.heartbeatMs) // an 'end' that never comes does not hold up closing
+    })
     client.disconnect()
     await ended
+    clearTimeout(timer)
   }
 
   private async connect(): Promise<Redis> {
@@ -90,12 +98,13 @@ export class BusSubscriber {
     }
     if (client.status !== 'ready' || this.closed) return
     this.up = true
+    this.lastError = undefined
     this.heartbeat ??= setInterval(() => void this.ping(), this.setup.heartbeatMs).unref()
     for (const channel of channels) for (const listener of this.listeners.get(channel) ?? []) listener.state(true)
   }
 
   private lost(error: unknown): void {
-    if (!this.up) return
+    if (!this.up || this.closed) return
     this.up = false
     for (const set of this.listeners.values()) for (const listener of set) listener.state(false, error)
   }

@@ -4,12 +4,19 @@
  * - `apollo-cacheback`: Apollo Server 5 (standalone HTTP server), the
  *   schema transformed by `cachebackDirective` on a `RedisStore` made from
  *   `REDIS_URL`, `cachebackApolloPlugin()`;
+ * - `apollo-cacheback-l1`: the same with an in-process tier
+ *   (`l1: { maxEntries: 10000 }`, its bus the store's; ready once it listens);
  * - `apollo`: the same server and plugin, the schema without a cache;
  * - `mercurius-cache`: Fastify 5 + Mercurius + mercurius-cache with its
  *   Redis storage (`ttl` and `stale` as cacheback's lifetime and grace);
  * - `mercurius`: the same without a cache.
  *
- * Environment: `KIND`, `REDIS_URL`, `PREFIX` (key prefix of this run).
+ * Environment: `KIND`, `REDIS_URL`, `PREFIX` (key prefix of this run),
+ * `MODE`: `http` (default: listens, the parent loads it over HTTP) or
+ * `in-process` (Apollo only: no HTTP server; the parent's `run` request makes
+ * this process send `IN_PROCESS_REQUESTS` queries to itself with
+ * `executeOperation`, `IN_PROCESS_CONCURRENCY` at a time, and answer with the
+ * load result).
  */
 import { ApolloServer } from '@apollo/server'
 import { startStandaloneServer } from '@apollo/server/standalone'
@@ -22,8 +29,9 @@ import { Cacheback } from '../../src/index.js'
 import { RedisStore } from '../../src/redis/index.js'
 import { cachebackDirective, cachebackTypeDefs } from '../../src/graphql/index.js'
 import { cachebackApolloPlugin } from '../../src/apollo/index.js'
+import { runLoad } from '../support/stats.js'
 import { announceReady, env } from './child.js'
-import { listResolvers, listTypeDefs } from './schemas.js'
+import { LIST_PAGES, LIST_QUERY, LIST_SIZE, listResolvers, listTypeDefs } from './schemas.js'
 
 /** The plugin (a CommonJS module whose typings declare it as the default export). */
 const mercuriusCache = mercuriusCacheModule.default
@@ -32,23 +40,64 @@ const kind = env('KIND')
 const redisUrl = env('REDIS_URL')
 const prefix = env('PREFIX')
 
-async function apollo(cached: boolean): Promise<number> {
+const mode = process.env.MODE ?? 'http'
+
+/** The cache of an `apollo-cacheback*` server, once its tier (if any) serves. */
+async function listCache(l1: boolean): Promise<Cacheback> {
+  const cache = new Cacheback({ store: new RedisStore({ redis: redisUrl }), namespace: `${prefix}list-cb${l1 ? '-l1' : ''}`, l1: l1 ? { maxEntries: 10_000 } : undefined })
+  if (l1) await new Promise<void>((resolve) => (cache.l1!.serving ? resolve() : cache.addListener((event) => event.type === 'bus-up' && resolve())))
+  return cache
+}
+
+/** In-process load: `IN_PROCESS_REQUESTS` `executeOperation`s (page `i mod LIST_PAGES`), `IN_PROCESS_CONCURRENCY` in flight. */
+function inProcessRun(server: ApolloServer): () => Promise<unknown> {
+  const requests = Number(env('IN_PROCESS_REQUESTS'))
+  const concurrency = Number(env('IN_PROCESS_CONCURRENCY'))
+  const requestsOf = Array.from({ length: LIST_PAGES }, (_, page) => ({ query: LIST_QUERY, variables: { page } }))
+  return () =>
+    runLoad(
+      async (i) => {
+        const response = await server.executeOperation(requestsOf[i % LIST_PAGES], { contextValue: {} })
+        if (response.body.kind !== 'single' || response.body.singleResult.errors) throw new Error(`in-process query failed: ${JSON.stringify(response.body)}`)
+      },
+      requests,
+      concurrency,
+    )
+}
+
+/** Three passes over every page (the first stores, the second admits to the tier), checking the last one's reads. */
+async function warmInProcess(server: ApolloServer, cached: boolean): Promise<void> {
+  for (let pass = 0; pass < 3; pass++) {
+    for (let page = 0; page < LIST_PAGES; page++) {
+      const response = await server.executeOperation({ query: LIST_QUERY, variables: { page } }, { contextValue: {} })
+      const result = response.body.kind === 'single' ? response.body.singleResult : undefined
+      const hits = (result?.extensions?.cacheback as { hit?: number } | undefined)?.hit
+      if (!result || result.errors || (pass === 2 && cached && hits !== LIST_SIZE)) throw new Error(`warm-up of page ${page} failed: ${JSON.stringify(result)}`)
+    }
+  }
+}
+
+async function apollo(cached: boolean, l1 = false): Promise<number> {
   const resolvers = listResolvers()
   if (process.env.ASYNC_RESOLVERS) {
     const sync = resolvers.Item.details
     resolvers.Item.details = (async (item: { id: number }) => sync(item)) as never
   }
   let schema = makeExecutableSchema({ typeDefs: [cachebackTypeDefs, listTypeDefs(cached)], resolvers })
-  if (cached) {
-    const cache = new Cacheback({ store: new RedisStore({ redis: redisUrl }), namespace: `${prefix}list-cb` })
-    schema = cachebackDirective({ cache }).transformer(schema)
-  }
+  if (cached) schema = cachebackDirective({ cache: await listCache(l1) }).transformer(schema)
   const server = new ApolloServer({ schema, plugins: [cachebackApolloPlugin()] })
+  if (mode === 'in-process') {
+    await server.start()
+    handlers.run = inProcessRun(server)
+    handlers.warm = () => warmInProcess(server, cached)
+    return 0
+  }
   const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } })
   return Number(new URL(url).port)
 }
 
 const counts = { hits: 0, misses: 0 }
+const handlers: Record<string, () => unknown> = { stats: () => ({ ...counts }) }
 
 async function mercuriusServer(cached: boolean): Promise<number> {
   const app = Fastify({ logger: false })
@@ -69,5 +118,5 @@ async function mercuriusServer(cached: boolean): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0
 }
 
-const port = kind.startsWith('apollo') ? await apollo(kind === 'apollo-cacheback') : await mercuriusServer(kind === 'mercurius-cache')
-announceReady(port, { stats: () => ({ ...counts }) })
+const port = kind.startsWith('apollo') ? await apollo(kind.startsWith('apollo-cacheback'), kind === 'apollo-cacheback-l1') : await mercuriusServer(kind === 'mercurius-cache')
+announceReady(port, handlers)

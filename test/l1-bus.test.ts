@@ -8,11 +8,12 @@
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { Redis } from 'ioredis'
-import { afterEach, describe, expect, inject, it } from 'vitest'
+import { Cluster, Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import { Cacheback, type CachebackOptions, type CachebackEvent, cacheback } from '../src/index.js'
 import { RedisBus, RedisStore } from '../src/redis/index.js'
 import { EventLog } from './helpers/events.js'
+import { type RedisClusterHandle, startRedisCluster } from './helpers/redis-server.js'
 import { uniqueNamespace } from './helpers/namespace.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/l1-process.ts', import.meta.url))
@@ -27,10 +28,10 @@ interface Profile {
   fetch?: number
 }
 
-/** One "process": a cache on the suite's Redis with its own event log and the `profile` job. */
+/** One "process": a cache on the suite's Redis (or the given store) with its own event log and the `profile` job. */
 function instance(namespace: string, options: Partial<CachebackOptions> = {}) {
   const log = new EventLog()
-  const cache = new Cacheback({ store: new RedisStore({ redis: inject('redisUrl') }), namespace, l1: {}, onEvent: log.listener, ...options })
+  const cache = new Cacheback({ store: options.store ?? new RedisStore({ redis: inject('redisUrl') }), namespace, l1: {}, onEvent: log.listener, ...options })
   cleanups.push(() => cache.close())
   let fetches = 0
   const profile = cacheback(async (id: number): Promise<Profile> => ({ id, from: 'fetch', fetch: ++fetches }), { name: 'profile', lifetime: 3600, cache })
@@ -82,6 +83,24 @@ describe('two caches in one process', () => {
     await a.profile.set([1], { id: 1, from: 'v2' })
     expect(await a.profile.read(1)).toMatchObject({ value: { from: 'v2' } })
     expect(await b.profile.read(1)).toMatchObject({ tier: 'l1', value: { from: 'v1' } })
+  })
+
+  it('forgetAll in one empties the other; a message it cannot read empties it too, reported', async () => {
+    const { a, b } = await pair()
+    const message = b.nextMessage()
+    await a.cache.l1!.forgetAll()
+    expect(await message).toMatchObject({ all: true, keys: [] })
+    expect(b.cache.l1!.local!.size).toBe(0)
+    await b.profile(1)
+    await b.profile(1)
+    expect(b.cache.l1!.local!.size).toBe(1)
+    const admin = new Redis(inject('redisUrl'))
+    cleanups.push(async () => admin.disconnect())
+    const reported = b.log.waitFor('store-error')
+    await admin.publish(`${b.cache.namespace}:l1-invalidations`, 'not json')
+    await reported
+    expect(b.log.of('store-error')[0].error).toMatchObject({ code: 'E_INVALID_BUS_MESSAGE' })
+    expect(b.cache.l1!.local!.size).toBe(0)
   })
 
   it('a lost bus connection bypasses the tier, reads stay correct; back, it starts empty', async () => {
@@ -146,11 +165,13 @@ describe('two processes', () => {
     const child = startChild(namespace)
     const { profile } = instance(namespace, { l1: undefined, bus: true })
     await child.up()
+    let message = child.nextMessage()
     await profile.set([1], { id: 1, from: 'v1' })
+    await message // else a read racing the announcement does not admit (what it read may predate the change)
     await child.read(1)
     expect(await child.read(1)).toMatchObject({ status: 'hit', tier: 'l1', value: { from: 'v1' } })
 
-    let message = child.nextMessage()
+    message = child.nextMessage()
     await profile.set([1], { id: 1, from: 'v2' })
     await message
     expect(await child.read(1)).toMatchObject({ status: 'hit', tier: 'store', value: { from: 'v2' } })
@@ -166,5 +187,36 @@ describe('two processes', () => {
     await profile.invalidate(1)
     await message
     expect(await child.read(1)).toMatchObject({ status: 'stale', value: { from: 'child' } })
+  })
+})
+
+describe('on a Redis Cluster', () => {
+  let cluster: RedisClusterHandle
+  beforeAll(async () => {
+    cluster = await startRedisCluster()
+  })
+  afterAll(async () => {
+    await cluster.stop()
+  })
+
+  it('the bus of a Cluster store carries a write from one cache to the other', async () => {
+    const clusterStore = () => {
+      const client = new Cluster(cluster.startupNodes)
+      cleanups.push(async () => client.disconnect())
+      return new RedisStore({ redis: client })
+    }
+    const namespace = uniqueNamespace('busc')
+    const a = instance(namespace, { store: clusterStore() })
+    const b = instance(namespace, { store: clusterStore() })
+    await Promise.all([a.log.waitFor('bus-up'), b.log.waitFor('bus-up')])
+    let message = b.nextMessage()
+    await a.profile.set([1], { id: 1, from: 'v1' })
+    await message
+    await b.profile(1)
+    expect(await b.profile.read(1)).toMatchObject({ tier: 'l1', value: { from: 'v1' } })
+    message = b.nextMessage()
+    await a.profile.set([1], { id: 1, from: 'v2' })
+    await message
+    expect(await b.profile.read(1)).toMatchObject({ tier: 'store', value: { from: 'v2' } })
   })
 })

@@ -11,9 +11,16 @@ import type { Redis } from 'ioredis'
 import { CachebackError } from '../errors.js'
 import type { BusListener } from '../l1/bus.js'
 
+/** Ms before a subscriber connection that could not be opened is tried again. */
+const RETRY_OPEN_MS = 1000
+
 /** What a subscriber connection is made with. */
 export interface SubscriberSetup {
-  /** Opens the connection (not yet connected: `lazyConnect`). */
+  /**
+   * Opens the connection (not yet connected: `lazyConnect`). Called again
+   * when a connection ends for good (its retry strategy gave up: a Cluster
+   * node that is gone), so it may pick another server.
+   */
   open: () => Promise<Redis>
   heartbeatMs: number
 }
@@ -22,7 +29,7 @@ export interface SubscriberSetup {
 export class BusSubscriber {
   private readonly listeners = new Map<string, Set<BusListener>>()
   private client: Redis | undefined
-  private opening: Promise<Redis> | undefined
+  private opening: Promise<Redis | undefined> | undefined
   private up = false
   private lastError: unknown
   private heartbeat: NodeJS.Timeout | undefined
@@ -57,7 +64,7 @@ export class BusSubscriber {
   async close(): Promise<void> {
     this.closed = true
     clearInterval(this.heartbeat)
-    const client = this.client ?? (await this.opening?.catch(() => undefined))
+    const client = this.client ?? (await this.opening)
     if (!client || client.status === 'end' || client.status === 'wait') {
       client?.disconnect()
       return
@@ -72,12 +79,25 @@ export class BusSubscriber {
     clearTimeout(timer)
   }
 
-  private async connect(): Promise<Redis> {
-    const client = await this.setup.open()
+  /** Opens and connects the connection; never rejects (a failed open is retried after a second). */
+  private async connect(): Promise<Redis | undefined> {
+    let client: Redis
+    try {
+      client = await this.setup.open()
+    } catch (error) {
+      this.lastError = error
+      if (!this.closed) setTimeout(() => void (this.opening = this.connect()), RETRY_OPEN_MS).unref()
+      return undefined
+    }
     this.client = client
     client.on('ready', () => void this.subscribe([...this.listeners.keys()]))
     client.on('error', (error: unknown) => void (this.lastError = error))
     client.on('close', () => this.lost(this.lastError))
+    client.on('end', () => {
+      if (this.closed || this.client !== client) return
+      this.client = undefined
+      this.opening = this.connect() // its server is gone for good: open another
+    })
     client.on('message', (channel: string, text: string) => {
       for (const listener of this.listeners.get(channel) ?? []) listener.message(text)
     })

@@ -4,7 +4,8 @@
  * every process listening receives them on a subscriber connection of its
  * own, never the store's client (a connection in pub/sub mode can run no
  * other command). On a Cluster, `PUBLISH` reaches every node, so the
- * subscriber connects to one master node.
+ * subscriber connects to one master node, and to another when that one
+ * stays unreachable for `CLUSTER_NODE_RETRIES` reconnections.
  */
 import { type Cluster, Redis, type RedisOptions } from 'ioredis'
 import { DEFAULT_BUS_HEARTBEAT_MS, DEFAULT_COMMAND_TIMEOUT_MS, reconnectDelayMs } from '../defaults.js'
@@ -34,6 +35,9 @@ export interface RedisBusOptions {
    */
   heartbeatMs?: number
 }
+
+/** Reconnections to one Cluster node before the subscriber picks a master again (that node may be gone for good). */
+const CLUSTER_NODE_RETRIES = 10
 
 /** What the subscriber connection always has, whoever made the options. */
 const SUBSCRIBER: RedisOptions = { lazyConnect: true, autoResubscribe: false, enableOfflineQueue: false, enableAutoPipelining: false, maxRetriesPerRequest: 1, connectionName: 'cacheback-bus', retryStrategy: reconnectDelayMs }
@@ -86,8 +90,10 @@ export class RedisBus implements InvalidationBus {
     if (!isClient(redis)) return ownClient(redis, SUBSCRIBER)
     if (!redis.isCluster) return (redis as Redis).duplicate(SUBSCRIBER)
     if (redis.status !== 'ready') await new Promise<void>((resolve) => redis.once('ready', () => resolve()))
-    const [node] = (redis as Cluster).nodes('master')
-    return node.duplicate(SUBSCRIBER)
+    const masters = (redis as Cluster).nodes('master')
+    if (masters.length === 0) throw new CachebackError('E_BUS_UNAVAILABLE', 'Invalidation bus: the Cluster client knows no master node to subscribe on')
+    const node = masters[Math.floor(Math.random() * masters.length)]
+    return node.duplicate({ ...SUBSCRIBER, retryStrategy: (attempt: number) => (attempt > CLUSTER_NODE_RETRIES ? null : reconnectDelayMs(attempt)) })
   }
 }
 

@@ -63,7 +63,7 @@ function prepareRead({ cache, job, scope }: WrapInput, { parent, args, context }
     scopeId = id
   }
   const jobArgs: ResolverJobArgs = [parentForRefresh(policy, parent), args, scopeId]
-  const id = keyIdOf(policy, parent, args, scopeId)
+  const id = cache.l1 === undefined ? undefined : keyIdOf(policy, parent, args, scopeId) // the memo exists only with l1
   return { jobArgs, key: id === undefined ? cache.keyOf(job, jobArgs) : cache.keyOfId(job, id, jobArgs) }
 }
 

@@ -122,16 +122,17 @@ export class CacheCore {
    * with one primitive argument is remembered (`l1/key-memo.ts`).
    */
   keyOf(job: AnyJob, args: readonly unknown[]): string {
-    const memo = this.l1?.memo
-    if (memo !== undefined && args.length === 1 && job.key === defaultKeyHook && isMemoId(args[0])) return memo.keyOf(job, args[0], () => this.buildKeyOf(job, args))
+    if (this.l1?.memo !== undefined && args.length === 1 && job.key === defaultKeyHook) return this.keyOfId(job, args[0], args)
     return this.buildKeyOf(job, args)
   }
 
   /** The key of a read whose key depends on `id` alone (a field of a parent `{ id }` without arguments); remembered with `l1`. */
   keyOfId(job: AnyJob, id: unknown, args: readonly unknown[]): string {
     const memo = this.l1?.memo
-    if (memo !== undefined && isMemoId(id)) return memo.keyOf(job, id, () => this.buildKeyOf(job, args))
-    return this.buildKeyOf(job, args)
+    if (memo === undefined || !isMemoId(id)) return this.buildKeyOf(job, args)
+    let key = memo.get(job, id)
+    if (key === undefined) memo.set(job, id, (key = this.buildKeyOf(job, args)))
+    return key
   }
 
   private buildKeyOf(job: AnyJob, args: readonly unknown[]): string {

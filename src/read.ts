@@ -44,12 +44,21 @@ class JobPolicy implements ReadPolicy {
   }
 }
 
-/** Reads through the cache. */
-export async function readOne<T>(core: CacheCore, read: CacheRead): Promise<ReadResult<T>> {
-  const key = read.key ?? core.keyOf(read.job, read.args)
-  const l1 = core.l1
-  if (l1 === undefined) return act(core, read, key, await core.readEntry<T>(read.job, key))
-  return readLocal<T>(core, read, key) ?? readThrough<T>(core, l1, read, key)
+/** Reads through the cache. Not async: a fresh hit from the in-process tier costs one resolved promise. */
+export function readOne<T>(core: CacheCore, read: CacheRead): Promise<ReadResult<T>> {
+  try {
+    const key = read.key ?? core.keyOf(read.job, read.args)
+    const l1 = core.l1
+    if (l1 === undefined) return readFromStore<T>(core, read, key)
+    const local = readLocal<T>(core, read, key)
+    return local === undefined ? readThrough<T>(core, l1, read, key) : Promise.resolve(local)
+  } catch (error) {
+    return Promise.reject(error) // an unkeyable read or a throwing hook rejects, as from an async function
+  }
+}
+
+async function readFromStore<T>(core: CacheCore, read: CacheRead, key: string): Promise<ReadResult<T>> {
+  return act(core, read, key, await core.readEntry<T>(read.job, key))
 }
 
 /**

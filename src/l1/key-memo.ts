@@ -19,17 +19,17 @@ export class KeyMemo {
 
   constructor(private readonly maxPerJob: number) {}
 
-  /** The remembered key, or the one `build()` makes (then remembered). */
-  keyOf(job: AnyJob, id: MemoId, build: () => string): string {
+  /** The remembered key of `id` in `job`, if any. */
+  get(job: AnyJob, id: MemoId): string | undefined {
+    return this.byJob.get(job)?.get(id)
+  }
+
+  /** Remembers `key` as the key of `id` in `job`. */
+  set(job: AnyJob, id: MemoId, key: string): void {
     let keys = this.byJob.get(job)
     if (keys === undefined) this.byJob.set(job, (keys = new Map()))
-    let key = keys.get(id)
-    if (key === undefined) {
-      key = build()
-      if (keys.size >= this.maxPerJob) keys.clear()
-      keys.set(id, key)
-    }
-    return key
+    if (keys.size >= this.maxPerJob) keys.clear()
+    keys.set(id, key)
   }
 }
 

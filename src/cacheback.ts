@@ -174,7 +174,7 @@ export class Cacheback implements JobCache, RefreshRunner {
    * tier holds no fresh entry of `key`, or there is no tier.
    */
   readL1<T>(job: AnyJob, key: string, args: unknown[]): ReadResult<T> | undefined {
-    return this.core.l1 === undefined ? undefined : readLocal<T>(this.core, { job, args }, key)
+    return this.core.l1 === undefined ? undefined : readLocal<T>(this.core, job, args, key)
   }
 
   /** @internal The key of a read whose key depends on `id` alone (a field of an `{ id }` parent, no arguments): remembered with `l1`. */

@@ -50,7 +50,7 @@ export function readOne<T>(core: CacheCore, read: CacheRead): Promise<ReadResult
     const key = read.key ?? core.keyOf(read.job, read.args)
     const l1 = core.l1
     if (l1 === undefined) return readFromStore<T>(core, read, key)
-    const local = readLocal<T>(core, read, key)
+    const local = readLocal<T>(core, read.job, read.args, key)
     return local === undefined ? readThrough<T>(core, l1, read, key) : Promise.resolve(local)
   } catch (error) {
     return Promise.reject(error) // an unkeyable read or a throwing hook rejects, as from an async function
@@ -66,7 +66,7 @@ async function readFromStore<T>(core: CacheCore, read: CacheRead, key: string): 
  * tier does not hold a fresh entry of `key` (or does not serve: no tier, or
  * its bus is down). A held entry found stale is dropped: the store decides.
  */
-export function readLocal<T>(core: CacheCore, read: CacheRead, key: string): ReadResult<T> | undefined {
+export function readLocal<T>(core: CacheCore, job: AnyJob, args: unknown[], key: string): ReadResult<T> | undefined {
   const l1 = core.l1
   const held = l1?.lookup(key)
   if (held === undefined) return undefined
@@ -75,7 +75,6 @@ export function readLocal<T>(core: CacheCore, read: CacheRead, key: string): Rea
     l1!.local!.drop(key)
     return undefined
   }
-  const { job, args } = read
   if (core.listened) core.emit(hitEvent(job, key, decision.age, 'l1'))
   return { status: 'hit', value: l1!.local!.valueOf(held) as T, age: decision.age, lifetime: job.lifetime(...args), tier: 'l1' }
 }
@@ -109,7 +108,7 @@ export function readMany(core: CacheCore, reads: readonly CacheRead[]): Promise<
   const results: Promise<ReadResult<unknown>>[] = new Array(reads.length)
   const missed: number[] = []
   reads.forEach((read, i) => {
-    const local = readLocal(core, read, keys[i])
+    const local = readLocal(core, read.job, read.args, keys[i])
     if (local) results[i] = Promise.resolve(local)
     else missed.push(i)
   })

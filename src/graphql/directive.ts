@@ -54,7 +54,7 @@ function restrictCacheHint(info: GraphQLResolveInfo, policy: FieldPolicy, result
 }
 
 /** The read of one field: its job arguments and key; undefined when it bypasses the cache (no scope). Throws the coded error of a read that cannot be keyed. */
-function prepareRead({ cache, job, scope }: WrapInput, { parent, args, context }: { parent: unknown; args: Record<string, unknown>; context: unknown }): { jobArgs: ResolverJobArgs; key: string } | undefined {
+function prepareRead({ cache, job, scope }: WrapInput, parent: unknown, args: Record<string, unknown>, context: unknown): { jobArgs: ResolverJobArgs; key: string } | undefined {
   const { policy } = job
   let scopeId: string | null = null
   if (policy.scope === 'PRIVATE') {
@@ -89,7 +89,7 @@ function wrapResolver(input: WrapInput): GraphQLFieldResolver<unknown, unknown> 
   return function cachedResolver(parent, args, context, info) {
     let read: ReturnType<typeof prepareRead>
     try {
-      read = prepareRead(input, { parent, args, context })
+      read = prepareRead(input, parent, args, context)
     } catch (error) {
       cache.emit(storeErrorEvent(unkeyableRead(job, error), job))
       return resolve(parent, args, context, info)

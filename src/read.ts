@@ -1,7 +1,7 @@
 /**
  * The read path: one store read, `decide()`, and the action its decision
- * names. A fresh hit resolves at once; stale dispatches a refresh and serves
- * the old value; refetch and miss fetch (single-flighted) or serve empty.
+ * names. A fresh hit resolves at once (and may dispatch a refresh ahead, in
+ * the background); stale dispatches a refresh and serves the old value; refetch and miss fetch (single-flighted) or serve empty.
  * `readMany` answers many reads with one `getMany`.
  */
 import type { CacheCore } from './core.js'
@@ -11,6 +11,7 @@ import { hitEvent, missEvent, staleEvent, storeErrorEvent } from './events.js'
 import { fetchShared } from './fetch.js'
 import type { AnyJob } from './job.js'
 import { type ReadPolicy, decide } from './policy.js'
+import { dispatchAhead } from './refresh/ahead.js'
 import { trackDispatch } from './refresh/dispatch.js'
 import type { ReadResult } from './results.js'
 
@@ -35,7 +36,12 @@ class JobPolicy implements ReadPolicy {
   constructor(
     private readonly job: AnyJob,
     private readonly args: unknown[],
+    readonly random: () => number,
   ) {}
+
+  refreshAhead(): number {
+    return this.job.refreshAhead(...this.args)
+  }
 
   refetchStale(age: number): boolean {
     return this.job.shouldFetchStaleSynchronously(age, ...this.args)
@@ -80,14 +86,16 @@ export function readMany(core: CacheCore, reads: readonly CacheRead[]): Promise<
 /** Acts on an entry already read. */
 export function act<T>(core: CacheCore, read: StoreFailedRead, key: string, entry: Entry<T> | undefined): Promise<ReadResult<T>> {
   const { job, args } = read
-  const decision = decide(entry, core.now(), new JobPolicy(job, args))
+  const decision = decide(entry, core.now(), new JobPolicy(job, args, core.random))
   switch (decision.kind) {
     case 'hit':
       if (core.listened) core.emit(hitEvent(job, key, decision.age))
-      return Promise.resolve({ status: 'hit', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args) })
+      if (!decision.refreshAhead) return Promise.resolve({ status: 'hit', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args) })
+      dispatchAhead(core, job, key, args, decision.entry) // in the background: the hit does not wait
+      return Promise.resolve({ status: 'hit', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), refreshAhead: true })
     case 'stale':
       core.emit(staleEvent(job, key, decision.age))
-      return trackDispatch(core, job, key, args).then((refresh) => ({ status: 'stale', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), refresh }))
+      return trackDispatch(core, job, key, args, { covers: decision.entry.createdAt }).then((refresh) => ({ status: 'stale', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), refresh }))
     case 'refetch':
       core.emit(missEvent(job, key, decision.age))
       return fetchValue<T>(core, read, key)

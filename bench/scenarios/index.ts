@@ -9,5 +9,6 @@ import { invalidation } from './invalidation.js'
 import { memory } from './memory.js'
 import { refreshThroughput } from './refresh-throughput.js'
 import { staleStorm } from './stale-storm.js'
+import { steadyLoad } from './steady-load.js'
 
-export const scenarios: readonly Scenario[] = [functionHit, graphqlList, staleStorm, refreshThroughput, memory, invalidation]
+export const scenarios: readonly Scenario[] = [functionHit, graphqlList, staleStorm, steadyLoad, refreshThroughput, memory, invalidation]

@@ -19,8 +19,15 @@ const request = (f: ConformanceFixture, mode: InvalidationMode = 'stale'): Inval
 const entryAt = (createdAt: number, value: unknown = { at: createdAt }): Buffer =>
   encodeEntry({ value, createdAt, freshUntil: createdAt + LIFETIME_MS, expiresAt: createdAt + TTL_MS * 10 })
 
-/** Writes an entry created at `createdAt` (default now) filed under `indexes`. */
-function write(f: ConformanceFixture, key: string, indexes: string[] = [], createdAt = f.now(), value?: unknown): Promise<boolean> {
+/** How a case writes: filed under `indexes`, created at `createdAt` (default now), holding `value`. */
+interface CaseWrite {
+  indexes?: string[]
+  createdAt?: number
+  value?: unknown
+}
+
+/** Writes an entry at `key`. */
+function write(f: ConformanceFixture, key: string, { indexes = [], createdAt = f.now(), value }: CaseWrite = {}): Promise<boolean> {
   return f.store.set(key, entryAt(createdAt, value), { createdAt, ttlMs: TTL_MS, indexes })
 }
 
@@ -33,9 +40,9 @@ async function headerOf(f: ConformanceFixture, key: string) {
 export function invalidationCases(it: CaseFunction, f: ConformanceFixture): void {
   it('marks every entry of an index stale, keeping values, and counts them', async () => {
     const createdAt = f.now()
-    await write(f, f.key('a'), [index(f, 't')], createdAt, 'value a')
-    await write(f, f.key('b'), [index(f, 't'), index(f, 'u')], createdAt, 'value b')
-    await write(f, f.key('c'), [index(f, 'u')], createdAt)
+    await write(f, f.key('a'), { indexes: [index(f, 't')], createdAt, value: 'value a' })
+    await write(f, f.key('b'), { indexes: [index(f, 't'), index(f, 'u')], createdAt, value: 'value b' })
+    await write(f, f.key('c'), { indexes: [index(f, 'u')], createdAt })
     f.advance(5)
     assert.equal(await f.store.invalidate({ index: index(f, 't') }, request(f)), 2)
     assert.deepEqual(await headerOf(f, f.key('a')), { createdAt, freshUntil: f.now(), expiresAt: createdAt + TTL_MS * 10, invalidatedAt: f.now() })
@@ -45,8 +52,8 @@ export function invalidationCases(it: CaseFunction, f: ConformanceFixture): void
 
   it('purges every entry of an index: tombstones read as a miss on every clock', async () => {
     const createdAt = f.now()
-    await write(f, f.key('a'), [index(f, 't')], createdAt)
-    await write(f, f.key('b'), [index(f, 't')], createdAt)
+    await write(f, f.key('a'), { indexes: [index(f, 't')], createdAt })
+    await write(f, f.key('b'), { indexes: [index(f, 't')], createdAt })
     f.advance(1)
     assert.equal(await f.store.invalidate({ index: index(f, 't') }, request(f, 'purge')), 2)
     const tombstone = await f.store.get(f.key('a')) as Uint8Array
@@ -56,8 +63,8 @@ export function invalidationCases(it: CaseFunction, f: ConformanceFixture): void
   })
 
   it('reaches only the keys with the given prefix, and given keys (a missing one gets a tombstone, not counted)', async () => {
-    await write(f, f.key('one:1'), [index(f, 'e')])
-    await write(f, f.key('two:1'), [index(f, 'e')])
+    await write(f, f.key('one:1'), { indexes: [index(f, 'e')] })
+    await write(f, f.key('two:1'), { indexes: [index(f, 'e')] })
     assert.equal(await f.store.invalidate({ index: index(f, 'e'), prefix: f.key('one:') }, request(f)), 1)
     assert.equal((await headerOf(f, f.key('two:1')))?.invalidatedAt, 0)
     assert.equal(await f.store.invalidate({ keys: [f.key('two:1'), f.key('missing')] }, request(f)), 1)
@@ -67,7 +74,7 @@ export function invalidationCases(it: CaseFunction, f: ConformanceFixture): void
 
   it('removes the refresh locks of what it reaches, and leaves foreign data alone', async () => {
     const lock = (key: string) => f.store.acquireLock(lockKeyOf(key), { now: f.now(), until: f.now() + 60_000, token: 'holder', ttlMs: 120_000 })
-    await write(f, f.key('a'), [index(f, 't')])
+    await write(f, f.key('a'), { indexes: [index(f, 't')] })
     await write(f, f.key('b'))
     assert.equal(await lock(f.key('a')), 'acquired')
     assert.equal(await lock(f.key('b')), 'acquired')
@@ -81,9 +88,9 @@ export function invalidationCases(it: CaseFunction, f: ConformanceFixture): void
   })
 
   it('forgets entries that expired (by their expiresAt on the cache clock)', async () => {
-    await write(f, f.key('old'), [index(f, 't')])
+    await write(f, f.key('old'), { indexes: [index(f, 't')] })
     f.advance((TTL_MS * 10) / 1000)
-    await write(f, f.key('new'), [index(f, 't')])
+    await write(f, f.key('new'), { indexes: [index(f, 't')] })
     assert.equal(await f.store.invalidate({ index: index(f, 't') }, request(f)), 1)
   })
 }
@@ -92,25 +99,25 @@ export function invalidationCases(it: CaseFunction, f: ConformanceFixture): void
 export function writeRuleCases(it: CaseFunction, f: ConformanceFixture): void {
   it('stores a value fetched before a stale mark stale, and one fetched after it fresh', async () => {
     const before = f.now()
-    await write(f, f.key('a'), [index(f, 't')], before - 1000)
+    await write(f, f.key('a'), { indexes: [index(f, 't')], createdAt: before - 1000 })
     f.advance(2)
     await f.store.invalidate({ index: index(f, 't') }, request(f))
     const marked = f.now()
-    assert.equal(await write(f, f.key('a'), [index(f, 't')], before), true)
+    assert.equal(await write(f, f.key('a'), { indexes: [index(f, 't')], createdAt: before }), true)
     assert.deepEqual(await headerOf(f, f.key('a')), { createdAt: before, freshUntil: before, expiresAt: before + TTL_MS * 10, invalidatedAt: marked })
     f.advance(1)
-    assert.equal(await write(f, f.key('a'), [index(f, 't')]), true)
+    assert.equal(await write(f, f.key('a'), { indexes: [index(f, 't')] }), true)
     assert.equal((await headerOf(f, f.key('a')))?.freshUntil, f.now() + LIFETIME_MS)
   })
 
   it('refuses a value fetched before a purge, and stores one fetched after it', async () => {
     const before = f.now()
-    await write(f, f.key('a'), [index(f, 't')], before - 1000)
+    await write(f, f.key('a'), { indexes: [index(f, 't')], createdAt: before - 1000 })
     f.advance(2)
     await f.store.invalidate({ keys: [f.key('a')] }, request(f, 'purge'))
-    assert.equal(await write(f, f.key('a'), [index(f, 't')], before), false)
+    assert.equal(await write(f, f.key('a'), { indexes: [index(f, 't')], createdAt: before }), false)
     assert.equal((await headerOf(f, f.key('a')))?.expiresAt, 0)
-    assert.equal(await write(f, f.key('a'), [index(f, 't')], f.now(), 'after'), true)
+    assert.equal(await write(f, f.key('a'), { indexes: [index(f, 't')], value: 'after' }), true)
     assert.equal(decodeEntry(await f.store.get(f.key('a')) as Uint8Array, f.key('a')).value, 'after')
   })
 
@@ -119,11 +126,11 @@ export function writeRuleCases(it: CaseFunction, f: ConformanceFixture): void {
     f.advance(2)
     await f.store.invalidate({ index: index(f, 's') }, request(f))
     await f.store.invalidate({ index: index(f, 'p') }, request(f, 'purge'))
-    assert.equal(await write(f, f.key('stale'), [index(f, 's')], before), true)
+    assert.equal(await write(f, f.key('stale'), { indexes: [index(f, 's')], createdAt: before }), true)
     assert.equal((await headerOf(f, f.key('stale')))?.freshUntil, before)
-    assert.equal(await write(f, f.key('refused'), [index(f, 'other'), index(f, 'p')], before), false)
+    assert.equal(await write(f, f.key('refused'), { indexes: [index(f, 'other'), index(f, 'p')], createdAt: before }), false)
     assert.equal(await f.store.get(f.key('refused')), undefined)
-    assert.equal(await write(f, f.key('fresh'), [index(f, 's')]), true)
+    assert.equal(await write(f, f.key('fresh'), { indexes: [index(f, 's')] }), true)
     assert.equal((await headerOf(f, f.key('fresh')))?.freshUntil, f.now() + LIFETIME_MS)
   })
 
@@ -131,7 +138,7 @@ export function writeRuleCases(it: CaseFunction, f: ConformanceFixture): void {
     const before = f.now()
     f.advance(1)
     await f.store.invalidate({ keys: [f.key('gone')] }, request(f))
-    assert.equal(await write(f, f.key('gone'), [], before), false)
-    assert.equal(await write(f, f.key('gone'), [], f.now()), true)
+    assert.equal(await write(f, f.key('gone'), { createdAt: before }), false)
+    assert.equal(await write(f, f.key('gone')), true)
   })
 }

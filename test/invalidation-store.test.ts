@@ -1,19 +1,20 @@
 /**
- * Stores and invalidation: the invalidation conformance cases on the memory
- * store, a standalone Redis and a three-master Redis Cluster; then what each
- * driver promises beyond them: bounded indexes (Redis: PX at least the
- * entries'; memory: entries that leave the store leave their indexes), no
- * KEYS or SCAN, and one script call per chunk of keys.
+ * Stores and invalidation beyond the conformance suite (whose invalidation
+ * cases every driver runs in test/stores.test.ts and test/cluster.test.ts):
+ * one tag of 10,000 entries on the memory store, a standalone Redis and a
+ * three-master Cluster; bounded indexes (Redis: PX at least the entries';
+ * memory: entries that leave the store leave their indexes); compact
+ * members; no KEYS or SCAN; one script call per chunk of keys.
  */
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { encodeEntry } from '../src/entry.js'
+import { encodeEntry, readHeader } from '../src/entry.js'
+import type { Store } from '../src/stores/store.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { RedisStore } from '../src/redis/index.js'
 import { slotOf } from '../src/redis/slots.js'
 import { stampKeyOf, tagIndex } from '../src/invalidation/index-keys.js'
 import { Cacheback, cacheback } from '../src/index.js'
-import { describeInvalidationConformance } from './invalidation-conformance.js'
 import { uniqueNamespace } from './helpers/namespace.js'
 import { type RedisClusterHandle, startRedisCluster } from './helpers/redis-server.js'
 
@@ -33,17 +34,27 @@ afterAll(async () => {
   await cluster?.stop()
 })
 
-describeInvalidationConformance('MemoryStore', async () => ({ store: new MemoryStore({ maxEntries: 20_000 }), cleanup: async () => {} }))
+const setups: [string, () => Store][] = [
+  ['MemoryStore', () => new MemoryStore({ maxEntries: 20_000 })],
+  ['RedisStore', () => new RedisStore({ redis: redisUrl, commandTimeoutMs: SLOW_MACHINE_MS })],
+  ['RedisStore on a three-master Cluster', () => new RedisStore({ redis: clusterClient!, commandTimeoutMs: SLOW_MACHINE_MS })],
+]
 
-describeInvalidationConformance('RedisStore', async () => {
-  const store = new RedisStore({ redis: redisUrl, commandTimeoutMs: SLOW_MACHINE_MS })
-  return { store, cleanup: () => store.close() }
-})
-
-describeInvalidationConformance('RedisStore on a three-master Cluster', async () => {
-  const store = new RedisStore({ redis: clusterClient!, commandTimeoutMs: SLOW_MACHINE_MS })
-  return { store, cleanup: () => store.close() }
-})
+it.each(setups)('%s: invalidates 10,000 entries of one tag, each once', async (_name, makeStore) => {
+  const store = makeStore()
+  const ns = uniqueNamespace('inv-10k')
+  const index = (name: string) => `${ns}:index:tag:{${name}}`
+  const keys = Array.from({ length: 10_000 }, (_, i) => `${ns}:job:many-${i}`)
+  for (let i = 0; i < keys.length; i += 200) {
+    await Promise.all(keys.slice(i, i + 200).map((key) => store.set(key, entryAt(NOW, 60_000), { createdAt: NOW, ttlMs: 60_000, indexes: [index('big'), index(`own-${key}`)] })))
+  }
+  const request = (mode: 'stale' | 'purge') => ({ now: NOW + 1000, mode, rememberMs: 60_000 })
+  expect(await store.invalidate({ index: index('big') }, request('purge'))).toBe(10_000)
+  const sample = await store.getMany([keys[0], keys[4321], keys[9999]])
+  expect(sample.map((bytes) => bytes && readHeader(bytes)?.expiresAt)).toEqual([0, 0, 0])
+  expect(await store.invalidate({ index: index('big') }, request('stale'))).toBe(0)
+  await store.close()
+}, 60_000)
 
 const entryAt = (createdAt: number, ttlMs = 60_000): Buffer => encodeEntry({ value: 'v', createdAt, freshUntil: createdAt + 1000, expiresAt: createdAt + ttlMs })
 

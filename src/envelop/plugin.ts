@@ -4,22 +4,32 @@
  * field: a single result, each payload of an incremental (`@defer` /
  * `@stream`) result, each event of a subscription. The figures come from
  * `takeCacheReads` on the context the execution ran with; reads are grouped
- * per execution by the directive itself (no state here).
+ * per execution by the directive itself (no state here). With
+ * `invalidateOnMutation`, a mutation's result invalidates the entities it holds.
  */
 import { type Plugin, isAsyncIterable } from '@envelop/core'
-import type { ExecutionResult } from 'graphql'
-import { CachebackError } from '../errors.js'
+import { type DocumentNode, type ExecutionResult, type GraphQLSchema, getOperationAST } from 'graphql'
+import { storeErrorEvent } from '../events.js'
 import { takeCacheReads } from '../graphql/cache-reads.js'
+import { invalidateMutationResult } from '../graphql/mutation-result.js'
+import { type SchemaCache, schemaCacheOf } from '../graphql/schema-directives.js'
+import type { InvalidationMode } from '../invalidation/selectors.js'
 
 /** Options of `useCacheback`. */
 export interface UseCachebackOptions {
   /**
-   * Invalidate the entity of every object with an identity that a mutation
-   * returns (SPEC section 5). Needs the invalidation feature: until it is
-   * part of this build, passing `true` throws `E_INVALID_OPTION`.
+   * After a mutation resolves (before its result is sent), every object with
+   * an identity in its result (`id`, or its type's `keyFields`, among the
+   * selected fields) invalidates its entity: every cached field read on it.
+   * `true` uses the directive that transformed the executed schema; pass the
+   * directive itself when the schema was transformed again afterwards. A
+   * failed invalidation is reported as a `store-error` event; the result is
+   * sent either way.
    * @default false
    */
-  invalidateOnMutation?: boolean
+  invalidateOnMutation?: boolean | SchemaCache
+  /** Mode of those invalidations. @default 'stale' */
+  mutationInvalidationMode?: InvalidationMode
 }
 
 /** A result with the cache reads recorded on `context` since the last payload (unchanged when there are none). */
@@ -29,14 +39,19 @@ function withReads<T extends { extensions?: Record<string, unknown> }>(result: T
   return { ...result, extensions: { ...result.extensions, cacheback: reads } }
 }
 
-/**
- * The hook that invalidation wires: given the options, returns what the
- * plugin runs after a mutation's result, or undefined when off. Until
- * invalidation is built, asking for it is an error, never a silent no-op.
- */
-function mutationInvalidation(options: UseCachebackOptions): undefined {
-  if (!options.invalidateOnMutation) return undefined
-  throw new CachebackError('E_INVALID_OPTION', 'useCacheback({ invalidateOnMutation }) needs the invalidation feature, which this build of graphql-cacheback does not have yet')
+/** What an execution ran: the schema, the document and the operation name. */
+interface Executed {
+  schema: GraphQLSchema
+  document: DocumentNode
+  operationName?: string | null
+}
+
+/** Invalidates the entities a mutation's result holds, when the option asks for it; failures are reported, never thrown. */
+async function invalidateAfterMutation(options: UseCachebackOptions, executed: Executed, result: ExecutionResult): Promise<void> {
+  const { invalidateOnMutation } = options
+  if (!invalidateOnMutation || getOperationAST(executed.document, executed.operationName ?? undefined)?.operation !== 'mutation') return
+  const directive = invalidateOnMutation === true ? schemaCacheOf(executed.schema) : invalidateOnMutation
+  await invalidateMutationResult({ ...executed, data: result.data ?? undefined }, { directive, mode: options.mutationInvalidationMode }).catch((error: unknown) => directive?.cache.emit(storeErrorEvent(error)))
 }
 
 /**
@@ -46,14 +61,13 @@ function mutationInvalidation(options: UseCachebackOptions): undefined {
  * const yoga = createYoga({ schema: cachebackDirective({ cache }).transformer(schema), plugins: [useCacheback()] })
  */
 export function useCacheback(options: UseCachebackOptions = {}): Plugin<Record<string, any>> {
-  mutationInvalidation(options)
   return {
-    onExecute({ context }) {
+    onExecute({ args, context }) {
       return {
         onExecuteDone({ result, setResult }) {
           if (!isAsyncIterable(result)) {
             setResult(withReads(result as ExecutionResult, context))
-            return undefined
+            return options.invalidateOnMutation ? invalidateAfterMutation(options, args, result as ExecutionResult) : undefined
           }
           return { onNext: ({ result: payload, setResult: setPayload }) => setPayload(withReads(payload as ExecutionResult, context)) }
         },

@@ -3,7 +3,8 @@
  * entity of its parent (type + identity: `keyFields`, else `id`), and, for
  * selectors that name less than a whole entry, groups: a PRIVATE field's
  * entries of one scope, of one parent and scope, of one parent and args
- * (every scope), and an identity-less parent's entries. The writes (the
+ * (every scope), of one parent and args with `keySelection` (every
+ * selection), and an identity-less parent's entries. The writes (the
  * resolver job) and the selectors (`invalidate.ts`) build them here alike.
  */
 import { type EntityRef, entityIdString } from '../invalidation/entity.js'
@@ -44,8 +45,10 @@ export const fieldGroup = {
   scope: (scope: string) => ({ scope }),
   /** A PRIVATE field's entries of one parent and scope, all args. */
   parentScope: (parent: string | null, scope: string) => ({ parent, scope }),
-  /** A PRIVATE field's entries of one parent and args, every scope. */
+  /** A PRIVATE (or `keySelection`) field's entries of one parent and args: every scope, every selection. */
   parentArgs: (parent: string | null, args: Record<string, unknown>) => ({ parent, args }),
+  /** A `keySelection` field's entries of one parent, args and scope, every selection. */
+  parentArgsScope: (parent: string | null, args: Record<string, unknown>, scope: string) => ({ parent, args, scope }),
   /** The entries of a parent without identity (no entity to reach them by). */
   parent: (parent: string | null) => ({ parent }),
 }
@@ -56,6 +59,8 @@ export function fieldGroups(policy: FieldPolicy, [parent, args, scope]: Resolver
   const id = parentId(policy, parent)
   if (!policy.root && entityIdentity(policy, parent) === undefined) groups.push(fieldGroup.parent(id))
   if (scope !== null) groups.push(fieldGroup.scope(scope), fieldGroup.parentScope(id, scope), fieldGroup.parentArgs(id, keyArgsOf(policy, args)))
+  // With keySelection the selection is part of the key: "one entry" (parent + args) is one group of entries.
+  if (policy.keySelection) groups.push(scope === null ? fieldGroup.parentArgs(id, keyArgsOf(policy, args)) : fieldGroup.parentArgsScope(id, keyArgsOf(policy, args), scope))
   return groups
 }
 

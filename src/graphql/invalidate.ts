@@ -82,10 +82,12 @@ function fieldTarget(cache: Cacheback, fields: DirectiveFields, selector: FieldS
   if (selector.args !== undefined) {
     if (!policy.root && parent === undefined) throw selectorError(`${coordinate}: args select one parent's entries; give the parent too`, about)
     const args = coerceArgs(job, fields, selector.args)
+    const id = groupParentId(policy, parent)
+    if (policy.keySelection) return group(scope === undefined ? fieldGroup.parentArgs(id, keyArgsOf(policy, args)) : fieldGroup.parentArgsScope(id, keyArgsOf(policy, args), scope))
     if (policy.scope === 'PUBLIC' || scope !== undefined) {
       return { target: { keys: [cache.keyOf(job, [parentForRefresh(policy, parent), args, scope ?? null])] }, kind: 'key', ...about }
     }
-    return group(fieldGroup.parentArgs(groupParentId(policy, parent), keyArgsOf(policy, args)))
+    return group(fieldGroup.parentArgs(id, keyArgsOf(policy, args)))
   }
   if (parent === undefined) return scope === undefined ? { target: { index: jobIndex(cache.namespace, job.name) }, kind: 'coordinate', ...about } : group(fieldGroup.scope(scope))
   if (scope !== undefined) return group(fieldGroup.parentScope(groupParentId(policy, parent), scope))

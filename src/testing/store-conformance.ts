@@ -1,7 +1,8 @@
 /**
  * `storeConformance`: the suite every `Store` driver passes (byte round trips,
- * ordered multi-reads, compare-and-set on `createdAt`, staleness marks and
- * refresh locks on the logical clock). It brings no test framework: the
+ * ordered multi-reads, compare-and-set on `createdAt`, staleness marks,
+ * refresh locks on the logical clock, and invalidation: indexes, stale and
+ * purge marks, and the write rule that lets an invalidation win). It brings no test framework: the
  * caller passes its own `describe`, `it`, `beforeEach` and `afterEach`
  * (vitest, jest, mocha and `node:test` all fit), and the cases assert with
  * `node:assert/strict`.
@@ -9,6 +10,7 @@
 import type { Store } from '../stores/store.js'
 import { compareAndSetCases, entryCases, expireCases } from './entry-cases.js'
 import { type CaseFunction, ConformanceFixture, type HookFunction, type SuiteFunction } from './fixture.js'
+import { invalidationCases, writeRuleCases } from './invalidation-cases.js'
 import { claimCases, lockCases, lockReleaseCases } from './lock-cases.js'
 
 export type { CaseFunction, HookFunction, SuiteFunction } from './fixture.js'
@@ -66,5 +68,9 @@ export function storeConformance(options: StoreConformanceOptions): void {
       lockReleaseCases(it, fixture)
     })
     describe('refresh claims', () => claimCases(it, fixture))
+    describe('invalidation', () => {
+      invalidationCases(it, fixture)
+      writeRuleCases(it, fixture)
+    })
   })
 }

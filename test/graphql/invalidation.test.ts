@@ -98,6 +98,12 @@ describe.each(STORE_KINDS)('directive invalidation on %s', (kind) => {
     expect((await app.query('{ me { notes } }', { userId: 'u2' })).reads).toMatchObject({ stale: 1 })
   })
 
+  it('reaches every selection of a keySelection field by its parent and args', async () => {
+    await app.query('{ a: user(id: "ann") { card { title } } b: user(id: "ann") { card { title body } } }')
+    expect(await app.directive.invalidate({ coordinate: 'User.card', parent: { id: 'ann' }, args: {} })).toBe(2)
+    expect(await app.directive.invalidate({ coordinate: 'User.card', parent: { id: 'ann' } })).toBe(2)
+  })
+
   it('names the unknown coordinate or type, and refuses selectors that select nothing', async () => {
     const codeOf = (call: () => Promise<unknown>) => call().then(() => 'resolved', (e: unknown) => (isCachebackError(e) ? `${e.code}: ${e.message}` : String(e)))
     expect(await codeOf(() => app.directive.invalidate({ coordinate: 'User.nope' }))).toMatch(/^E_UNKNOWN_COORDINATE: .*User\.nope/)

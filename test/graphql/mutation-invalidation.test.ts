@@ -1,10 +1,13 @@
 /**
  * `invalidateOnMutation`: after a mutation resolves, the entities of the
  * objects with an identity in its result are invalidated, before the
- * response is sent (Apollo plugin; `invalidateMutationResult` for other
- * servers), through aliases and fragments; on every store setup.
+ * response is sent (Apollo plugin, envelop / Yoga plugin, and
+ * `invalidateMutationResult` for other servers), through aliases and
+ * fragments; on every store setup.
  */
 import { ApolloServer } from '@apollo/server'
+import { createYoga } from 'graphql-yoga'
+import { useCacheback } from '../../src/envelop/index.js'
 import { mapSchema } from '@graphql-tools/utils'
 import { parse } from 'graphql'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -75,6 +78,18 @@ describe.each(STORE_KINDS)('invalidation on mutation on %s', (kind) => {
     await on('{ user(id: "ann") { id } }')
     expect((await on(READ)).extensions?.cacheback).toMatchObject({ hit: 4 })
     expect(setup.log.count('invalidated')).toBe(0)
+  })
+
+  it('does it on GraphQL Yoga with useCacheback({ invalidateOnMutation })', async () => {
+    const yoga = createYoga({ schema: app.schema, plugins: [useCacheback({ invalidateOnMutation: true, mutationInvalidationMode: 'purge' })], logging: false })
+    const run = async (query: string) => {
+      const response = await yoga.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) })
+      await cache.drain()
+      return (await response.json()) as { data?: any; errors?: unknown[]; extensions?: any }
+    }
+    const reads = await warmThenPost(run, 'mutation { postTweet(user: "ann", text: "yo") { author { id } } }')
+    expect(reads).toMatchObject({ hit: 2, miss: 2 })
+    expect(setup.log.of('invalidated')).toEqual([expect.objectContaining({ kind: 'entity', mode: 'purge', count: 2 })])
   })
 
   it('works from the result alone (other servers), and with the directive given for a schema transformed again', async () => {

@@ -23,6 +23,11 @@ export const typeDefs = /* GraphQL */ `
     tweets(limit: Int = 2, lang: String): [String!]! @cacheback(lifetime: 10, tags: ["tweets:{parent.id}", "limit:{args.limit}"])
     score: Int @cacheback(lifetime: 10)
     mentions: [String!]! @cacheback(lifetime: 10)
+    card: Card @cacheback(lifetime: 10, keySelection: true)
+  }
+  type Card {
+    title: String!
+    body: String!
   }
   type Profile {
     id: ID!
@@ -65,6 +70,7 @@ function resolvers(upstream: Upstream) {
     User: {
       tweets: (user: { id: string }, { limit }: { limit: number }) => (count('tweets'), [`${limit} tweets of ${user.id} v${upstream.version}`]),
       score: (user: { id: string }) => (count('score'), upstream.version),
+      card: (user: { id: string }) => ({ title: `card of ${user.id}`, body: `v${upstream.version}` }),
       mentions: (user: { id: string }, _: unknown, __: unknown, info: GraphQLResolveInfo) => {
         count('mentions')
         const mentioned = user.id === 'ann' ? ['cat', 'dan'] : ['eve']
@@ -72,6 +78,7 @@ function resolvers(upstream: Upstream) {
         return mentioned.map((name) => `@${name} v${upstream.version}`)
       },
     },
+    Card: {},
     Profile: {
       notes: (profile: { id: string }, { page }: { page: number }) => (count('notes'), [`notes ${page} of ${profile.id} v${upstream.version}`]),
     },

@@ -9,7 +9,6 @@ import { makeExecutableSchema } from '@graphql-tools/schema'
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream'
 import { createYoga } from 'graphql-yoga'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { isCachebackError } from '../../src/index.js'
 import { cachebackDirective } from '../../src/graphql/index.js'
 import { useCacheback } from '../../src/envelop/index.js'
 import { createUpstream, refreshContext, resolvers, typeDefs } from '../helpers/graphql.js'
@@ -90,15 +89,4 @@ it('gives every subscription event its own reads, though all share one context',
   ])
   expect(yoga.upstream.calls.tweets).toBe(1)
   await yoga.stop()
-})
-
-it('refuses invalidateOnMutation until invalidation is built, with a coded error', () => {
-  let thrown: unknown
-  try {
-    useCacheback({ invalidateOnMutation: true })
-  } catch (error) {
-    thrown = error
-  }
-  expect(isCachebackError(thrown, 'E_INVALID_OPTION')).toBe(true)
-  expect((thrown as Error).message).toMatch(/invalidateOnMutation.*needs the invalidation feature/)
 })

@@ -12,7 +12,8 @@ import type { AnyJob, Job, JobCache } from './job.js'
 import { entryIndexes } from './invalidation/index-keys.js'
 import { runInvalidation } from './invalidation/invalidate.js'
 import { type InvalidateOptions, type InvalidationMode, type InvalidationSelector, type ResolvedSelector, modeOf, resolveSelector } from './invalidation/selectors.js'
-import { type CacheRead, act, peekEntry, readMany, readOne } from './read.js'
+import type { L1 } from './l1/l1.js'
+import { type CacheRead, act, peekEntry, readLocal, readMany, readOne } from './read.js'
 import type { RefreshRequest, RefreshRunner, Refresher } from './refresh/refresher.js'
 import { runRefresh } from './refresh/run.js'
 import type { UnknownJobExplainer } from './registry.js'
@@ -86,9 +87,10 @@ export class Cacheback implements JobCache, RefreshRunner {
     return value as T
   }
 
-  /** Removes an entry (the `delete` operation): the next read is a miss. */
+  /** Removes an entry (the `delete` operation): the next read is a miss. With `l1`, resolves once every process has been told (bus published). */
   async remove(job: AnyJob, args: unknown[]): Promise<void> {
-    await this.core.store.delete(this.core.keyOf(job, args))
+    const key = this.core.keyOf(job, args)
+    await this.forgetAfter(key, this.core.store.delete(key))
   }
 
   /**
@@ -109,6 +111,20 @@ export class Cacheback implements JobCache, RefreshRunner {
   async markStale(job: AnyJob, args: unknown[]): Promise<void> {
     const key = this.core.keyOf(job, args)
     await runInvalidation(this.core, { target: { keys: [key] }, kind: 'key', job: job.name, coordinate: job.coordinate }, 'stale')
+  }
+
+  /** Drops `key` from the tier and announces it once `change` settles (it may land even when it fails); rejects as `change` did. */
+  private async forgetAfter(key: string, change: Promise<unknown>): Promise<void> {
+    const l1 = this.core.l1
+    if (l1 === undefined) {
+      await change
+      return
+    }
+    try {
+      await change
+    } finally {
+      await l1.forget([key])
+    }
   }
 
   // ---- jobs, events, lifecycle --------------------------------------------
@@ -133,10 +149,11 @@ export class Cacheback implements JobCache, RefreshRunner {
     return this.core.background.drain()
   }
 
-  /** Waits for background work, then closes the refresher and the store. */
+  /** Waits for background work, then closes the refresher, the bus (when the cache opened it) and the store. */
   async close(): Promise<void> {
     await this.drain()
     await this.core.refresher.close()
+    await this.core.l1?.close()
     await this.core.store.close()
   }
 
@@ -170,6 +187,25 @@ export class Cacheback implements JobCache, RefreshRunner {
   /** @internal Invalidates a resolved selector (the directive's coordinates resolve to these). */
   invalidateResolved(resolved: ResolvedSelector, mode: InvalidationMode): Promise<number> {
     return runInvalidation(this.core, resolved, mode)
+  }
+
+  /**
+   * @internal A fresh hit from the in-process tier, synchronously (the
+   * GraphQL hit path answers from it without a promise); undefined when the
+   * tier holds no fresh entry of `key`, or there is no tier.
+   */
+  readL1<T>(job: AnyJob, key: string, args: unknown[]): ReadResult<T> | undefined {
+    return this.core.l1 === undefined ? undefined : readLocal<T>(this.core, job, args, key)
+  }
+
+  /** @internal The key of a read whose key depends on `id` alone (a field of an `{ id }` parent, no arguments): remembered with `l1`. */
+  keyOfId(job: AnyJob, id: unknown, args: readonly unknown[]): string {
+    return this.core.keyOfId(job, id, args)
+  }
+
+  /** @internal The in-process tier and its bus (invalidation code calls `forget(keys)` with the keys it reached). */
+  get l1(): L1 | undefined {
+    return this.core.l1
   }
 
   /** @internal Reads and decodes one entry (store failures and corrupt data read as a miss). */

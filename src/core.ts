@@ -8,8 +8,12 @@ import { DEFAULT_MAX_VALUE_BYTES, DEFAULT_NAMESPACE } from './defaults.js'
 import { type Entry, decodeEntry, isOlderFormat } from './entry.js'
 import { CachebackError, messageOf } from './errors.js'
 import { type CachebackEvent, type EventListener, storeErrorEvent } from './events.js'
-import type { AnyJob } from './job.js'
+import { Job, type AnyJob } from './job.js'
 import { buildKey } from './keys.js'
+import type { InvalidationBus } from './l1/bus.js'
+import { isMemoId } from './l1/key-memo.js'
+import type { L1 } from './l1/l1.js'
+import { type L1Options, createL1 } from './l1/options.js'
 import { InProcessRefresher } from './refresh/in-process.js'
 import type { RefreshRequest, Refresher } from './refresh/refresher.js'
 import { JobRegistry } from './registry.js'
@@ -34,6 +38,26 @@ export interface CachebackOptions {
    * job rejects, a GraphQL field is served uncached. @default 4 MiB
    */
   maxValueBytes?: number
+  /**
+   * An in-process tier in front of the store: hot entries are served from
+   * this process's memory while fresh, with no store round-trip. Writes,
+   * removals and invalidations anywhere drop them (through `bus`).
+   * @default undefined (no tier: every read goes to the store)
+   * @example new Cacheback({ store, l1: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 } })
+   */
+  l1?: L1Options
+  /**
+   * Where writes, removals and invalidations are announced, so that every
+   * process's in-process tier drops what they touch. `true`: the store's own
+   * (`store.openBus()`: a Redis pub/sub channel of the namespace, on a
+   * connection of its own), also without `l1` (a worker or a CLI whose
+   * changes servers must see); `false`: none (with `l1` on a shared store,
+   * other processes' changes reach this tier only when its entries go stale);
+   * or an {@link InvalidationBus} (`new RedisBus({ redis })`), which the cache
+   * does not close.
+   * @default with `l1`, the store's own when it has one (a `MemoryStore` has none: nothing to tell); without `l1`, none
+   */
+  bus?: InvalidationBus | boolean
 }
 
 /** A fetch of one key in flight in this process, until its value is stored. */
@@ -57,6 +81,8 @@ export class CacheCore {
   readonly background = new BackgroundTasks()
   readonly registry = new JobRegistry()
   readonly flights = new Map<string, Flight>()
+  /** The in-process tier and its bus; undefined without `l1` and `bus`. */
+  readonly l1: L1 | undefined
 
   constructor(options: CachebackOptions, readonly runRefresh: (request: RefreshRequest) => Promise<void>) {
     this.store = options.store ?? new MemoryStore()
@@ -68,6 +94,15 @@ export class CacheCore {
     if (!Number.isInteger(this.maxValueBytes) || this.maxValueBytes <= 0) {
       throw new CachebackError('E_INVALID_OPTION', `Cacheback: option "maxValueBytes" must be a positive whole number of bytes, got ${String(options.maxValueBytes)}`)
     }
+    this.l1 = createL1({
+      l1: options.l1,
+      bus: options.bus,
+      store: this.store,
+      namespace: this.namespace,
+      emit: (event) => this.emit(event),
+      listened: () => this.listened,
+      track: (promise) => this.track(promise),
+    })
   }
 
   /** Reports an event; a throwing listener is ignored. */
@@ -85,8 +120,26 @@ export class CacheCore {
     this.background.track(promise)
   }
 
-  /** Full key of a job's (prepared) arguments; registers the job on first sight. */
+  /**
+   * Full key of a job's (prepared) arguments; registers the job on first
+   * sight. With `l1`, the key of a job with the default `key` hook called
+   * with one primitive argument is remembered (`l1/key-memo.ts`).
+   */
   keyOf(job: AnyJob, args: readonly unknown[]): string {
+    if (this.l1?.memo !== undefined && args.length === 1 && job.key === defaultKeyHook) return this.keyOfId(job, args[0], args)
+    return this.buildKeyOf(job, args)
+  }
+
+  /** The key of a read whose key depends on `id` alone (a field of a parent `{ id }` without arguments); remembered with `l1`. */
+  keyOfId(job: AnyJob, id: unknown, args: readonly unknown[]): string {
+    const memo = this.l1?.memo
+    if (memo === undefined || !isMemoId(id)) return this.buildKeyOf(job, args)
+    let key = memo.get(job, id)
+    if (key === undefined) memo.set(job, id, (key = this.buildKeyOf(job, args)))
+    return key
+  }
+
+  private buildKeyOf(job: AnyJob, args: readonly unknown[]): string {
     this.registry.add(job)
     try {
       return buildKey(this.namespace, job.name, job.key(...args))
@@ -94,6 +147,16 @@ export class CacheCore {
       if (cause instanceof CachebackError && cause.coordinate !== undefined) throw cause // already names its field
       const code = cause instanceof CachebackError ? cause.code : 'E_INVALID_KEY'
       throw new CachebackError(code, `${job.name}: arguments cannot form a cache key: ${messageOf(cause)}`, { job: job.name, cause })
+    }
+  }
+
+  /** Reads one entry's bytes; a store failure is reported and reads as absent. */
+  async readBytes(job: AnyJob, key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await this.store.get(key)
+    } catch (error) {
+      this.emit(storeErrorEvent(error, job, key))
+      return undefined
     }
   }
 
@@ -126,3 +189,6 @@ export class CacheCore {
     }
   }
 }
+
+/** The base class's `key` hook: a job that keeps it keys by its arguments alone. */
+const defaultKeyHook = (Job.prototype as AnyJob).key

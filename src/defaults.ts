@@ -39,6 +39,22 @@ export const INVALIDATION_CHUNK = 200
 /** Most entries a `MemoryStore` keeps. */
 export const DEFAULT_MAX_ENTRIES = 10_000
 
+/** Most entries an in-process tier (`l1`) keeps. */
+export const DEFAULT_L1_MAX_ENTRIES = 10_000
+/** Most bytes an in-process tier keeps, estimated heap of its values (64 MiB). */
+export const DEFAULT_L1_MAX_BYTES = 64 * 1024 * 1024
+/**
+ * Estimated heap bytes of a decoded value per byte of its msgpack encoding:
+ * what `l1.maxBytes` counts (measured 2.4 for JSON-like objects of ~1 KB).
+ */
+export const L1_HEAP_PER_ENCODED_BYTE = 2.5
+/** Fixed heap bytes an in-process tier entry costs besides its value (key, header, list node). */
+export const L1_ENTRY_OVERHEAD_BYTES = 200
+/** Keys one bus message carries at most; more are sent as several messages. */
+export const DEFAULT_BUS_KEYS_PER_MESSAGE = 1000
+/** Ms between a bus subscriber's health pings; an unanswered one (after as long again) reconnects it. */
+export const DEFAULT_BUS_HEARTBEAT_MS = 1000
+
 /** Redis used when none is given. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
 /** Bound of every Redis store call, ms. */

@@ -19,6 +19,8 @@ export type CachebackErrorCode =
   | 'E_CORRUPT_ENTRY'
   | 'E_STORE_TIMEOUT'
   | 'E_STORE_UNAVAILABLE'
+  | 'E_BUS_UNAVAILABLE'
+  | 'E_INVALID_BUS_MESSAGE'
   | 'E_DISPATCH_FAILED'
   | 'E_REFRESH_FAILED'
   | 'E_SCHEMA'

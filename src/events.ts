@@ -14,11 +14,16 @@ interface EntryFields {
   coordinate?: string
 }
 
+/** Where a hit was served from: this process's in-process tier (`l1`), or the store. */
+export type HitTier = 'l1' | 'store'
+
 /** A fresh entry was served. */
 export interface HitEvent extends EntryFields {
   type: 'hit'
   /** Age of the entry, seconds. */
   age: number
+  /** `l1`: from this process's memory, no store round-trip; `store`: read from the store. */
+  tier: HitTier
 }
 /** A stale entry was served (a refresh is dispatched unless one is in flight). */
 export interface StaleEvent extends EntryFields {
@@ -87,6 +92,39 @@ export interface InvalidatedEvent {
   invalidateMs: number
 }
 
+/** What events about no one entry declare, so that `event.job` and `event.key` read on any event. */
+interface NoEntry {
+  job?: undefined
+  key?: undefined
+  coordinate?: undefined
+}
+
+/**
+ * The invalidation bus is listening (`l1` serves again). Emitted when the
+ * subscription is first made and after every reconnection; the in-process
+ * tier was cleared first, since messages sent while away are lost.
+ */
+export interface BusUpEvent extends NoEntry {
+  type: 'bus-up'
+  /** The bus (`redis`). */
+  bus: string
+}
+/** The invalidation bus lost its connection: reads bypass the in-process tier until `bus-up`. */
+export interface BusDownEvent extends NoEntry {
+  type: 'bus-down'
+  bus: string
+  error?: unknown
+}
+/** Another process announced keys it wrote, removed or invalidated; this process dropped them from its in-process tier. */
+export interface BusMessageEvent extends NoEntry {
+  type: 'bus-message'
+  bus: string
+  /** The keys dropped (empty when `all`). */
+  keys: readonly string[]
+  /** The sender asked to drop everything (an invalidation whose keys it did not list). */
+  all: boolean
+}
+
 /** One event. */
 export type CachebackEvent =
   | HitEvent
@@ -98,6 +136,9 @@ export type CachebackEvent =
   | RefreshFailedEvent
   | StoreErrorEvent
   | InvalidatedEvent
+  | BusUpEvent
+  | BusDownEvent
+  | BusMessageEvent
 
 /** Every event type. */
 export type CachebackEventType = CachebackEvent['type']
@@ -115,7 +156,7 @@ function about(job: EventSubject, key: string): EntryFields {
   return job.coordinate === undefined ? { job: job.name, key } : { job: job.name, key, coordinate: job.coordinate }
 }
 
-export const hitEvent = (job: EventSubject, key: string, age: number): HitEvent => ({ type: 'hit', ...about(job, key), age })
+export const hitEvent = (job: EventSubject, key: string, age: number, tier: HitTier): HitEvent => ({ type: 'hit', ...about(job, key), age, tier })
 export const staleEvent = (job: EventSubject, key: string, age: number): StaleEvent => ({ type: 'stale', ...about(job, key), age })
 export const missEvent = (job: EventSubject, key: string, age?: number): MissEvent =>
   age === undefined ? { type: 'miss', ...about(job, key) } : { type: 'miss', ...about(job, key), age }
@@ -129,6 +170,10 @@ export interface RefreshRun {
   refreshMs?: number
   via?: string
 }
+
+export const busUpEvent = (bus: string): BusUpEvent => ({ type: 'bus-up', bus })
+export const busDownEvent = (bus: string, error?: unknown): BusDownEvent => (error === undefined ? { type: 'bus-down', bus } : { type: 'bus-down', bus, error })
+export const busMessageEvent = (bus: string, keys: readonly string[], all: boolean): BusMessageEvent => ({ type: 'bus-message', bus, keys, all })
 
 /** A failed refresh; `job` may be only a name (a payload naming no known job), or unknown. */
 export function refreshFailedEvent(error: unknown, job?: EventSubject | string, key?: string, run: RefreshRun = {}): RefreshFailedEvent {

@@ -128,10 +128,22 @@ export interface EntryWrite {
   indexes: readonly string[]
 }
 
-/** The compare-and-set write of encoded bytes, with the job's ttl as the store's safety net. */
+/**
+ * The compare-and-set write of encoded bytes, with the job's ttl as the
+ * store's safety net. With `l1`, once the write settles (either way: a timed
+ * out write may still land) the key is dropped from this process's tier and
+ * announced to the others; the promise resolves after the announcement.
+ */
 export function storeBytes(core: CacheCore, call: KeyedCall, { bytes, createdAt, indexes }: EntryWrite): Promise<boolean> {
   const ttlMs = Math.max(1, Math.ceil(call.job.ttl(...call.args) * 1000))
-  return core.store.set(call.key, bytes, { createdAt, ttlMs, indexes })
+  const written = core.store.set(call.key, bytes, { createdAt, ttlMs, indexes })
+  const l1 = core.l1
+  if (l1 === undefined) return written
+  const forget = () => l1.forget([call.key])
+  return written.then(
+    (stored) => forget().then(() => stored),
+    (error: unknown) => forget().then(() => Promise.reject(error)),
+  )
 }
 
 /** Encodes `value` as an entry created at `createdAt`, or throws a coded error naming the job. */

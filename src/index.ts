@@ -20,4 +20,7 @@ export { ENTRY_LAYOUT, type Entry, type EntryHeader, encodeEntry, decodeEntry, r
 export { writeVerdict, type WriteVerdict, type IndexStamps } from './invalidation/write-rule.js'
 export type { Refresher, RefreshRequest, RefreshRunner } from './refresh/refresher.js'
 export { InProcessRefresher } from './refresh/in-process.js'
+export type { InvalidationBus, BusListener } from './l1/bus.js'
+export type { L1Options } from './l1/options.js'
+export type { L1Protection } from './l1/local-tier.js'
 export * as defaults from './defaults.js'

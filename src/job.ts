@@ -205,8 +205,12 @@ export abstract class Job<A extends unknown[] = unknown[], T = unknown> {
   // ---- operations --------------------------------------------------------
 
   /** Reads through the cache: hit, stale (refresh dispatched) or miss. */
-  async get(...args: A): Promise<T> {
-    return (await this.read(...args)).value as T
+  get(...args: A): Promise<T> {
+    try {
+      return this.read(...args).then(valueOf) as Promise<T>
+    } catch (error) {
+      return Promise.reject(error) // no cache, or a throwing prepareArgs: a rejection, as from an async function
+    }
   }
 
   /** Like `get`, with the outcome (status, age, refresh state). */
@@ -248,6 +252,8 @@ export abstract class Job<A extends unknown[] = unknown[], T = unknown> {
     return this.cacheOf().keyOf(this, this.prepareArgs(...args))
   }
 }
+
+const valueOf = (result: ReadResult<unknown>): unknown => result.value
 
 /** Any job, whatever its argument and value types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

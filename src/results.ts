@@ -1,4 +1,5 @@
 /** What reads and peeks return. */
+import type { HitTier } from './events.js'
 
 /**
  * How a refresh request of a stale read went:
@@ -22,6 +23,8 @@ export interface ReadResult<T> {
   age?: number
   /** Lifetime of the job for these arguments, seconds. */
   lifetime: number
+  /** For hits: `l1` when served from this process's in-process tier, `store` when read from the store. */
+  tier?: HitTier
   /** For stale reads and non-fetching misses: what happened to the refresh. */
   refresh?: RefreshState
 }

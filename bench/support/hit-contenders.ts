@@ -7,7 +7,7 @@
 import { createCache } from 'async-cache-dedupe'
 import { BentoCache, bentostore } from 'bentocache'
 import { redisDriver } from 'bentocache/drivers/redis'
-import { Cacheback, InProcessRefresher, cacheback } from 'graphql-cacheback'
+import { Cacheback, InProcessRefresher, type L1Options, cacheback } from 'graphql-cacheback'
 import { RedisStore } from 'graphql-cacheback/redis'
 import { unpack } from '../../src/codec.js'
 import { HEADER_BYTES } from '../../src/entry.js'
@@ -35,15 +35,28 @@ export interface HitSetup {
 const LIFETIME_S = 3600
 const STALE_S = 3600
 
+/** How a cacheback contender is set up. */
+export interface CachebackVariant {
+  /** The contender's name in the tables. */
+  name: string
+  /** `RedisStore({ redis: url })` (the client the store makes) instead of a client like every contender's. */
+  storeMadeClient?: boolean
+  /** An in-process tier (its bus: the store's). */
+  l1?: L1Options
+}
+
 /**
  * `cacheback(fn)` on a `RedisStore`, with a client like every contender's
- * (`ownClient: false`) or with the client the store makes from a URL (its
- * defaults). Also returns the keys it wrote, for the floor.
+ * or with the client the store makes from a URL (its defaults), optionally
+ * with an in-process tier (ready once its bus listens). Also returns the keys
+ * it wrote, for the floor.
  */
-export async function cachebackContender(setup: HitSetup, ownClient = false): Promise<HitContender & { keys: string[] }> {
-  const client = ownClient ? undefined : benchClient(setup.redisUrl)
-  const store = new RedisStore({ redis: client ?? setup.redisUrl })
-  const cache = new Cacheback({ store, refresher: new InProcessRefresher(), namespace: `${setup.prefix}cb${ownClient ? 'own' : ''}` })
+export async function cachebackContender(setup: HitSetup, variant: CachebackVariant = { name: 'cacheback' }): Promise<HitContender & { keys: string[] }> {
+  const client = variant.storeMadeClient ? undefined : benchClient(setup.redisUrl)
+  // A 5 s command timeout (not 250 ms): prefilling 10,000 values on a loaded 2-core machine may be slow; a hit costs the same timer either way.
+  const store = new RedisStore({ redis: client ?? setup.redisUrl, commandTimeoutMs: 5000 })
+  const cache = new Cacheback({ store, refresher: new InProcessRefresher(), namespace: `${setup.prefix}cb-${variant.name.replace(/\W+/g, '-')}`, l1: variant.l1 })
+  if (variant.l1) await new Promise<void>((resolve) => (cache.l1!.serving ? resolve() : cache.addListener((event) => event.type === 'bus-up' && resolve())))
   let calls = 0
   const getProfile = cacheback(
     async (id: number) => {
@@ -56,7 +69,7 @@ export async function cachebackContender(setup: HitSetup, ownClient = false): Pr
   const keys = setup.profiles.map((_, id) => getProfile.job.keyFor(id))
   const n = setup.profiles.length
   return {
-    name: ownClient ? 'cacheback, store-made client' : 'cacheback',
+    name: variant.name,
     keys,
     read: (i) => getProfile(i % n),
     sourceCalls: () => calls,

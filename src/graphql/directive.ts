@@ -11,7 +11,7 @@ import { CachebackError, isCachebackError, messageOf } from '../errors.js'
 import { storeErrorEvent } from '../events.js'
 import { type InvalidateOptions, modeOf } from '../invalidation/selectors.js'
 import { withFoundTags } from './cache-tags.js'
-import { type ResolverJobArgs, parentForRefresh, scopeIdOf } from './field-keys.js'
+import { type ResolverJobArgs, keyIdOf, parentForRefresh, scopeIdOf } from './field-keys.js'
 import type { FieldPolicy } from './field-policy.js'
 import { recordRead } from './cache-reads.js'
 import { readField } from './read-batch.js'
@@ -86,9 +86,17 @@ function prepareRead({ cache, job, scope }: WrapInput, { parent, args, context, 
   }
   const jobArgs: ResolverJobArgs = [parentForRefresh(policy, parent), args, scopeId]
   if (policy.keySelection) jobArgs.push(fieldSelection(info))
-  const key = cache.keyOf(job, jobArgs)
+  const id = cache.l1 === undefined ? undefined : keyIdOf(policy, parent, args, scopeId) // the memo exists only with l1
+  const key = id === undefined ? cache.keyOf(job, jobArgs) : cache.keyOfId(job, id, jobArgs)
   if (policy.tags) job.tags(...jobArgs) // a template naming an absent value (E_INVALID_TAG): served uncached
   return { jobArgs, key }
+}
+
+/** Records a served field and its cache hint; returns its value. */
+function served(context: unknown, info: GraphQLResolveInfo, policy: FieldPolicy, result: ReadResult<unknown>): unknown {
+  recordRead(context, result, info.path, policy.coordinate)
+  restrictCacheHint(info, policy, result)
+  return result.value
 }
 
 /** The error reported for a read served uncached because it cannot be keyed, naming the coordinate. */
@@ -110,7 +118,8 @@ export function isCachedResolver(resolve: unknown): boolean {
 function wrapResolver(input: WrapInput): GraphQLFieldResolver<unknown, unknown> {
   const { cache, job, resolve } = input
   const { policy } = job
-  const cachedResolver: GraphQLFieldResolver<unknown, unknown> = async function cachedResolver(parent, args, context, info) {
+  // Not async: a fresh hit from the in-process tier is answered with the value itself, no promise.
+  const cachedResolver: GraphQLFieldResolver<unknown, unknown> = function cachedResolver(parent, args, context, info) {
     let read: ReturnType<typeof prepareRead>
     try {
       read = prepareRead(input, { parent, args, context, info })
@@ -119,10 +128,9 @@ function wrapResolver(input: WrapInput): GraphQLFieldResolver<unknown, unknown> 
       return resolve(parent, args, context, info)
     }
     if (!read) return resolve(parent, args, context, info)
-    const result = await readField(info, cache, { job, key: read.key, args: read.jobArgs, fetch: async () => withFoundTags(await resolve(parent, args, context, info), info) })
-    recordRead(context, result, info.path, policy.coordinate)
-    restrictCacheHint(info, policy, result)
-    return result.value
+    const local = cache.readL1(job, read.key, read.jobArgs)
+    if (local !== undefined) return served(context, info, policy, local)
+    return readField(info, cache, { job, key: read.key, args: read.jobArgs, fetch: async () => withFoundTags(await resolve(parent, args, context, info), info) }).then((result) => served(context, info, policy, result))
   }
   cachedResolvers.add(cachedResolver)
   return cachedResolver

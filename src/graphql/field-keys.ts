@@ -95,3 +95,15 @@ export function fieldKeyParts(policy: FieldPolicy, [parent, args, scope, selecti
   if (selection) parts.push({ selection })
   return parts
 }
+
+/**
+ * The parent `id` that alone determines a read's key, for the key memo: a
+ * PUBLIC field without `keyFields`, read without arguments, on a parent with
+ * an `id`. Undefined otherwise (the key is built from all its parts).
+ */
+export function keyIdOf(policy: FieldPolicy, parent: unknown, args: Record<string, unknown>, scope: string | null): unknown {
+  if (scope !== null || policy.keyFields || policy.keySelection || policy.root || !isRecord(parent)) return undefined
+  for (const _ in args) return undefined
+  const id = parent.id
+  return id === null ? undefined : id
+}

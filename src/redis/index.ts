@@ -1,2 +1,3 @@
-/** `graphql-cacheback/redis`: the Redis store (peer: `ioredis`). */
+/** `graphql-cacheback/redis`: the Redis store and invalidation bus (peer: `ioredis`). */
 export { RedisStore, type RedisStoreOptions, type RedisClient, DEFAULT_COMMAND_TIMEOUT_MS } from './redis-store.js'
+export { RedisBus, type RedisBusOptions } from './bus.js'

@@ -7,8 +7,10 @@
  */
 import { Redis, type RedisOptions } from 'ioredis'
 import { DEFAULT_COMMAND_TIMEOUT_MS, reconnectDelayMs } from '../defaults.js'
-import { CachebackError } from '../errors.js'
+import { CachebackError, messageOf } from '../errors.js'
+import type { InvalidationBus } from '../l1/bus.js'
 import type { InvalidateRequest, InvalidationTarget, LockHold, LockRequest, LockResult, RefreshClaim, Store, StoreSetOptions } from '../stores/store.js'
+import { RedisBus } from './bus.js'
 import { type FailedCall, nullOnWrongType, timeoutError, wrapError } from './redis-errors.js'
 import { type BoundedCall, invalidateTarget, writeEntry } from './redis-invalidation.js'
 import { RedisScript, type RedisClient } from './redis-script.js'
@@ -138,6 +140,16 @@ export class RedisStore implements Store {
     const claimKey = `${lockKey}:claim`
     const args = [claim.token, claim.via, wholeMs(claim.ttlMs, 'ttlMs', claimKey)]
     return (await this.call('CLAIM', claimKey, (client) => claimRefresh.run(client, [claimKey], args))) === 1
+  }
+
+  /**
+   * The invalidation bus of the processes sharing this Redis (what a cache
+   * with `l1` uses by default): it publishes through this store's client and
+   * subscribes on a copy of it (`duplicate()`), a connection of its own. The
+   * cache that opened it closes it.
+   */
+  openBus(): InvalidationBus {
+    return new RedisBus({ redis: this.client, commandTimeoutMs: this.commandTimeoutMs })
   }
 
   /**

@@ -3,6 +3,7 @@
  * (see `entry.ts`) as bytes and refresh locks; they know the header layout so
  * that writes can compare-and-set on `createdAt` atomically.
  */
+import type { InvalidationBus } from '../l1/bus.js'
 
 /** Options of a write. */
 export interface StoreSetOptions {
@@ -150,6 +151,13 @@ export interface Store {
    * Resolves with the number of entries (tombstones not counted) reached.
    */
   invalidate(target: InvalidationTarget, request: InvalidateRequest): Promise<number>
+  /**
+   * Opens the invalidation bus of the processes sharing this store, on a
+   * connection of its own (a subscriber connection is never the store's
+   * client). Absent on a process-local store (`MemoryStore`): its in-process
+   * tier has no one to tell.
+   */
+  openBus?(): InvalidationBus
   /** Closes the connections this store opened (never a client it was given). */
   close(): Promise<void>
 }

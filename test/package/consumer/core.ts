@@ -27,7 +27,7 @@ export function setup(redisUrl: string): { cache: Cacheback; worker: RefreshWork
   cache.addListener((event: CachebackEvent) => {
     if (event.type === 'store-error' && isCachebackError(event.error, 'E_STORE_TIMEOUT')) console.log(event.error.code)
   })
-  configure(new Cacheback({ store: new MemoryStore(), refresher: new InProcessRefresher() }))
+  configure({ store: new MemoryStore(), refresher: new InProcessRefresher() })
   const worker = createRefreshWorker({ cache, jobs: [always], concurrency: 4 })
   worker.queue.on('failed', (_job: unknown, error: Error) => console.log(error.message))
   return { cache, worker }

@@ -10,6 +10,11 @@ export const DEFAULT_LIFETIME = 600
 export const DEFAULT_TTL = 2_592_000
 /** Seconds one dispatched refresh holds the key's refresh lock. */
 export const DEFAULT_REFRESH_TIMEOUT = 60
+/**
+ * β of refresh ahead (probabilistic early expiration): 0 is off. See
+ * README "Refresh ahead" for the measurement behind this value.
+ */
+export const DEFAULT_REFRESH_AHEAD = 0
 /** A miss fetches synchronously. */
 export const DEFAULT_FETCH_ON_MISS = true
 /** Prefix of every key. */

@@ -107,12 +107,13 @@ export async function fetchAndStore(core: CacheCore, call: KeyedCall, fetch?: ()
     core.emit(fetchEvent(job, key, core.now() - createdAt, error))
     throw error
   }
-  core.emit(fetchEvent(job, key, core.now() - createdAt))
+  const fetchMs = core.now() - createdAt
+  core.emit(fetchEvent(job, key, fetchMs))
   let extraTags: readonly string[] | undefined
   if (value instanceof Tagged) ({ value, tags: extraTags } = value) // run-time tags (a resolver's cacheTags)
   let write: EntryWrite
   try {
-    write = { bytes: encodeForStore(core, call, value, createdAt), createdAt, indexes: entryIndexes({ namespace: core.namespace, job, args, value, extraTags }) }
+    write = { bytes: encodeForStore(core, call, value, { createdAt, fetchMs }), createdAt, indexes: entryIndexes({ namespace: core.namespace, job, args, value, extraTags }) }
   } catch (error) {
     if (!isCachebackError(error)) throw error
     core.emit(storeErrorEvent(error, job, key))
@@ -146,9 +147,17 @@ export function storeBytes(core: CacheCore, call: KeyedCall, { bytes, createdAt,
   )
 }
 
-/** Encodes `value` as an entry created at `createdAt`, or throws a coded error naming the job. */
-export function encodeForStore(core: CacheCore, call: KeyedCall, value: unknown, createdAt: number): Buffer {
+/** When an entry was made: `createdAt` (ms epoch) and, when it was fetched, how long that took (`fetchMs`, δ of refresh ahead). */
+export interface EntryTimes {
+  createdAt: number
+  /** @default 0 (unknown: such an entry never refreshes ahead) */
+  fetchMs?: number
+}
+
+/** Encodes `value` as an entry made at `times`, or throws a coded error naming the job. */
+export function encodeForStore(core: CacheCore, call: KeyedCall, value: unknown, times: EntryTimes): Buffer {
   const { job, key, args } = call
+  const { createdAt } = times
   let payload: Buffer
   try {
     const bad = findUnstorable(value) // bounded depth; a stack overflow anyway is caught below
@@ -169,5 +178,5 @@ export function encodeForStore(core: CacheCore, call: KeyedCall, value: unknown,
   if (typeof freshUntil !== 'number' || !Number.isFinite(freshUntil)) {
     throw new CachebackError('E_INVALID_OPTION', `${job.name}: expiry() must return a finite ms epoch, got ${String(freshUntil)}`, { job: job.name, key })
   }
-  return encodeEntry({ value, createdAt, freshUntil, expiresAt: createdAt + ttl * 1000 }, payload)
+  return encodeEntry({ value, createdAt, freshUntil, expiresAt: createdAt + ttl * 1000, fetchMs: times.fetchMs }, payload)
 }

@@ -122,7 +122,8 @@ export class RedisStore implements Store {
   }
 
   async acquireLock(lockKey: string, request: LockRequest): Promise<LockResult> {
-    const args = [String(request.now), String(request.until), request.token, wholeMs(request.ttlMs, 'ttlMs', lockKey)]
+    const covers = request.covers === undefined ? '' : String(request.covers)
+    const args = [String(request.now), String(request.until), request.token, wholeMs(request.ttlMs, 'ttlMs', lockKey), covers]
     const result = await this.call('LOCK', lockKey, (client) => acquireLock.run(client, [lockKey], args))
     return result === 1 ? 'acquired' : result === 2 ? 'failed' : 'held'
   }

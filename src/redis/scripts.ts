@@ -103,32 +103,39 @@ return 1
 `
 
 /**
- * Takes a refresh lock when it is absent or its logical expiry has passed.
+ * Takes a refresh lock when it is absent, its logical expiry has passed, or
+ * the request covers a newer entry than the lock does.
  */
 export const ACQUIRE_LOCK_LUA = `-- KEYS[1]  lock key
 -- ARGV[1]  now on the cache's clock, ms epoch
 -- ARGV[2]  logical expiry of the new lock (until), ms epoch
 -- ARGV[3]  token of the new holder
 -- ARGV[4]  PX safety-net ttl, whole ms
--- The lock value is "<until>:<token>", or "<until>:!<token>" once the holder's
--- refresh failed. Returns 1 when taken; 0 when another holder's until is still
--- after now; 2 when so, and that holder's refresh failed. Anything else at
--- the key is overwritten.
+-- ARGV[5]  createdAt of the entry the refresh replaces, ms epoch ('' = none)
+-- The lock value is "<until>:<covers>:<token>", or "<until>:<covers>:!<token>"
+-- once the holder's refresh failed; <covers> is the createdAt of the entry
+-- that refresh replaces ('' = none). Returns 1 when taken; 0 when another
+-- holder's until is still after now and the request names no newer entry
+-- than <covers>; 2 when so, and that holder's refresh failed. Anything else
+-- at the key is overwritten.
 local current = false
 if redis.call('TYPE', KEYS[1]).ok == 'string' then
   current = redis.call('GET', KEYS[1])
 end
 if current then
-  local heldUntil, rest = string.match(current, '^([^:]+):(.*)$')
+  local heldUntil, covers, token = string.match(current, '^([^:]+):([^:]*):(.*)$')
   heldUntil = tonumber(heldUntil)
   if heldUntil and heldUntil > tonumber(ARGV[1]) then
-    if string.sub(rest, 1, 1) == '!' then
-      return 2
+    local newer = ARGV[5] ~= '' and (covers == '' or (tonumber(covers) ~= nil and tonumber(ARGV[5]) > tonumber(covers)))
+    if not newer then
+      if string.sub(token, 1, 1) == '!' then
+        return 2
+      end
+      return 0
     end
-    return 0
   end
 end
-redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[3], 'PX', ARGV[4])
+redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[5] .. ':' .. ARGV[3], 'PX', ARGV[4])
 return 1
 `
 
@@ -139,16 +146,16 @@ export const RELEASE_LOCK_LUA = `-- KEYS[1]  lock key
 -- ARGV[1]  token of the holder ('' = whoever holds it)
 -- ARGV[2]  hold: new logical expiry, ms epoch ('' = delete the lock)
 -- ARGV[3]  hold: PX safety-net ttl, whole ms ('' when no hold)
--- Acts only when the lock value "<until>:<token>" carries ARGV[1]: deletes it,
--- or with a hold rewrites it as "<ARGV[2]>:<token>" PX ARGV[3].
--- Returns 1 when released or rewritten, 0 otherwise.
+-- Acts only when the lock value "<until>:<covers>:<token>" carries ARGV[1]:
+-- deletes it, or with a hold rewrites it as "<ARGV[2]>:<covers>:<token>"
+-- PX ARGV[3] (a failure mark is dropped). Returns 1 when released or
+-- rewritten, 0 otherwise.
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then
   return 0
 end
 local current = redis.call('GET', KEYS[1])
 if current then
-  local colon = string.find(current, ':', 1, true)
-  local token = colon and string.sub(current, colon + 1)
+  local covers, token = string.match(current, '^[^:]+:([^:]*):(.*)$')
   if token and string.sub(token, 1, 1) == '!' then
     token = string.sub(token, 2)
   end
@@ -156,7 +163,7 @@ if current then
     if ARGV[2] == '' then
       redis.call('DEL', KEYS[1])
     else
-      redis.call('SET', KEYS[1], ARGV[2] .. ':' .. token, 'PX', ARGV[3])
+      redis.call('SET', KEYS[1], ARGV[2] .. ':' .. covers .. ':' .. token, 'PX', ARGV[3])
     end
     return 1
   end
@@ -169,17 +176,17 @@ return 0
  */
 export const MARK_LOCK_FAILED_LUA = `-- KEYS[1]  lock key
 -- ARGV[1]  token of the holder
--- Rewrites "<until>:<token>" as "<until>:!<token>" (KEEPTTL) when the lock still
--- carries ARGV[1], so reads until <until> learn the refresh failed.
--- Returns 1 when marked, 0 otherwise.
+-- Rewrites "<until>:<covers>:<token>" as "<until>:<covers>:!<token>" (KEEPTTL)
+-- when the lock still carries ARGV[1], so reads until <until> learn the
+-- refresh failed. Returns 1 when marked, 0 otherwise.
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then
   return 0
 end
 local current = redis.call('GET', KEYS[1])
 if current then
-  local colon = string.find(current, ':', 1, true)
-  if colon and string.sub(current, colon + 1) == ARGV[1] then
-    redis.call('SET', KEYS[1], string.sub(current, 1, colon) .. '!' .. ARGV[1], 'KEEPTTL')
+  local head, token = string.match(current, '^([^:]+:[^:]*:)(.*)$')
+  if token and token == ARGV[1] then
+    redis.call('SET', KEYS[1], head .. '!' .. ARGV[1], 'KEEPTTL')
     return 1
   end
 end

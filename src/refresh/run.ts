@@ -28,12 +28,12 @@ export async function runRefresh(core: CacheCore, request: RefreshRequest): Prom
     // A refresh does not join a fetch of this key older than refreshTimeout: that one is stuck.
     await fetchShared(core, { job, key, args: request.args }, { strictWrite: true, joinWithinMs: job.refreshTimeout(...request.args) * 1000 })
     await handOverLock(core, job, request, startedAt)
-    core.emit(refreshSucceededEvent(job, request.key, core.now() - startedAt, via))
+    core.emit(refreshSucceededEvent(job, request.key, { refreshMs: core.now() - startedAt, via, ahead: request.ahead }))
   } catch (error) {
     const failedAfterMs = core.now() - startedAt
     // The lock remembers the failure before it is reported, so a read after the event sees `refresh: 'failed'`.
     await core.store.markLockFailed(lockKeyOf(request.key), request.token).catch((storeError) => core.emit(storeErrorEvent(storeError, job ?? request.job, request.key)))
-    core.emit(refreshFailedEvent(error, job ?? request.job, request.key, { refreshMs: failedAfterMs, via }))
+    core.emit(refreshFailedEvent(error, job ?? request.job, request.key, { refreshMs: failedAfterMs, via, ahead: request.ahead }))
     throw error
   }
 }
@@ -58,6 +58,8 @@ async function claimed(core: CacheCore, job: AnyJob, request: RefreshRequest): P
  * After a successful refresh the lock stays held until the new value goes
  * stale (its `expiry` from when the refresh started, a lower bound), so a
  * read that saw the old value just before the write cannot dispatch again.
+ * The hold covers the old entry only: a read of the new one may take the
+ * lock to refresh it ahead (`LockRequest.covers`).
  */
 async function handOverLock(core: CacheCore, job: AnyJob, request: RefreshRequest, startedAt: number): Promise<void> {
   const until = job.expiry(startedAt, ...request.args)

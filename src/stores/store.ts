@@ -74,6 +74,14 @@ export interface LockRequest {
   token: string
   /** Real-time safety net for cleanup (Redis `PX`). */
   ttlMs: number
+  /**
+   * `createdAt` of the entry this refresh replaces (undefined: there is none,
+   * a miss). The lock covers entries created up to then: a request naming a
+   * newer entry takes a lock whose logical expiry has not passed (the hold of
+   * the refresh that wrote that entry, say), so refresh ahead works lifetime
+   * after lifetime; one naming the same or an older entry, or none, does not.
+   */
+  covers?: number
 }
 
 /** Outcome of `acquireLock`. */
@@ -118,8 +126,9 @@ export interface Store {
    */
   expire(key: string, freshUntil: number): Promise<boolean>
   /**
-   * Takes the lock at `lockKey` when it is absent or its logical expiry is
-   * not after `now`. Atomic across every process sharing the store.
+   * Takes the lock at `lockKey` when it is absent, its logical expiry is not
+   * after `now`, or the request `covers` a newer entry than the lock does
+   * (see `LockRequest.covers`). Atomic across every process sharing the store.
    * `held`: another refresh holds it; `failed`: it is held by a refresh that
    * failed (marked with `markLockFailed`), so no retry before it lapses.
    */
@@ -129,9 +138,10 @@ export interface Store {
   /**
    * Releases the lock when it still carries `token` (any holder's when
    * `token` is undefined). With `hold`, the lock is not deleted but kept by
-   * the same token until `hold.until` (logical ms) — a refresh that succeeded
-   * holds it until its new value goes stale, so reads that saw the old value
-   * just before the write do not dispatch a second refresh.
+   * the same token, covering the same entry, until `hold.until` (logical ms) —
+   * a refresh that succeeded holds it until its new value goes stale, so
+   * reads that saw the old value just before the write do not dispatch a
+   * second refresh (reads of the new value may: refresh ahead).
    */
   releaseLock(lockKey: string, token: string | undefined, hold?: LockHold): Promise<void>
   /**

@@ -54,6 +54,25 @@ export function lockCases(it: CaseFunction, f: ConformanceFixture): void {
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => lock(f, `caller-${i}`)))
     assert.equal(results.filter(Boolean).length, 1)
   })
+
+  it('is taken before its expiry by a request covering a newer entry than the lock does', async () => {
+    const cover = (token: string, covers?: number) => f.store.acquireLock(f.key(LOCK), { now: f.now(), until: f.now() + REFRESH_TIMEOUT_MS, token, ttlMs: LOCK_TTL_MS, covers })
+    assert.equal(await cover('a', 1000), 'acquired')
+    assert.equal(await cover('b', 1000), 'held') // the same entry
+    assert.equal(await cover('b', 999), 'held') // an older one
+    assert.equal(await cover('b'), 'held') // no entry (a miss)
+    await f.store.releaseLock(f.key(LOCK), 'a', { until: f.now() + 120_000, ttlMs: 240_000 }) // the hold keeps covering entry 1000
+    assert.equal(await cover('b', 1000), 'held')
+    assert.equal(await cover('b', 2000), 'acquired') // a read of the new entry: refresh ahead of its lifetime
+    await f.store.markLockFailed(f.key(LOCK), 'b')
+    assert.equal(await cover('c', 2000), 'failed')
+    assert.equal(await cover('c', 2001), 'acquired')
+    // Taken for a miss (covering no entry), the lock goes to a request covering any entry.
+    await f.store.releaseLock(f.key(LOCK), undefined)
+    assert.equal(await cover('d'), 'acquired')
+    assert.equal(await cover('e'), 'held')
+    assert.equal(await cover('e', 0), 'acquired')
+  })
 }
 
 /** Releasing a lock: by its token only, with a hold, without a token. */

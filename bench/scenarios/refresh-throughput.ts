@@ -27,8 +27,8 @@ import { Countdown, inBatches } from '../support/util.js'
 
 const KEYS = 5_000
 const WARMUP_KEYS = 1_000
-/** Worker concurrencies measured: the `createRefreshWorker` default first (the target's), then a higher one. */
-const CONCURRENCIES = [DEFAULT_WORKER_CONCURRENCY, 64]
+/** Worker concurrencies measured: 16 first (the target's), then 64 (the `createRefreshWorker` default). */
+const CONCURRENCIES = [16, DEFAULT_WORKER_CONCURRENCY]
 /** Concurrent readers (or raw producers) dispatching, as in a busy server. */
 const READERS = 100
 /** bee-queue job timeout: the refresher sets the job's `refreshTimeout` (default 60 s). */
@@ -188,7 +188,7 @@ function report(context: ScenarioContext, results: Record<string, RoundResult[]>
         rows,
       },
     ],
-    targets: [{ name: `cacheback refreshes/s vs raw bee-queue (concurrency ${CONCURRENCIES[0]}, the default)`, target: '≥ 0.70×', actual: ratio(vsFloor), met: vsFloor >= 0.7 }],
+    targets: [{ name: `cacheback refreshes/s vs raw bee-queue (concurrency ${CONCURRENCIES[0]})`, target: '≥ 0.70×', actual: ratio(vsFloor), met: vsFloor >= 0.7 }],
     notes: [
       `\`jobs/s\`: from the first read (raw: \`save\`) to the worker's \`succeeded\` event of the last job. \`dispatches/s\`: until the last read (raw: \`save\`) returned. \`CPU µs/job\`: user + system time of the benchmark process per job, dispatching and working (Redis runs in its own process). Readers, queue and worker share one process and one Redis.`,
       '`cacheback` per refresh: the stale read (GET, msgpack decode), the refresh-lock script, the payload (msgpack + base64 + JSON) and the queue `save`; in the worker: the job, an instant fetch of a 1 KB value, the storable check and msgpack encode, the compare-and-set write script and the lock hand-over script.',

@@ -218,6 +218,7 @@ async function runRound(contender: Contender, upstream: SlowUpstream, pids: Pids
   const filledFrom = Date.now()
   await runLoad((i) => contender.clients[serverOf(i)].post(bodies[i]), KEYS, CLIENTS)
   const filledUntil = Date.now()
+  context.log(`${label}: ${contender.name}: filled ${KEYS} keys in ${filledUntil - filledFrom} ms`)
   upstream.latencyMs = UPSTREAM_LATENCY_MS
   const keys = await contender.entryKeys()
 

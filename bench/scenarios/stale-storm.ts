@@ -31,7 +31,7 @@ const CLIENTS = 100
 const SERVERS = 2
 const UPSTREAM_LATENCY_MS = 200
 /** Seconds a value stays fresh: long enough to measure fresh hits and to refresh every key before any goes stale again. */
-const LIFETIME_S = 6
+const LIFETIME_S = 10
 /** Seconds a stale value may still be served (cacheback `ttl`; mercurius-cache `stale`). */
 const STALE_S = 3600
 /**

@@ -73,6 +73,8 @@ export interface Flight {
   stored: Promise<{ error?: unknown }>
   /** When the fetch started, ms on the cache's clock. */
   startedAt: number
+  /** Whether its write handed over the refresh lock of the refresh that started it (`FetchOptions.releaseLock`). */
+  lockReleased?: Promise<boolean>
 }
 
 /** Shared state and small helpers of one cache. */

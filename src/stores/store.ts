@@ -108,6 +108,15 @@ export interface RefreshClaim {
   ttlMs: number
 }
 
+/** A refresh lock to release once a refresh's value is written (`Store.setAndReleaseLock`). */
+export interface LockRelease {
+  lockKey: string
+  /** The token the refresh holds the lock with. */
+  token: string
+  /** Keep the lock (same token, same covered entry) until then instead of deleting it. */
+  hold?: LockHold
+}
+
 /** A storage driver. */
 export interface Store {
   /** Short name for events and logs (`memory`, `redis`). */
@@ -168,6 +177,13 @@ export interface Store {
    * tier has no one to tell.
    */
   openBus?(): InvalidationBus
+  /**
+   * Optional: `set`, then `releaseLock(release.lockKey, release.token,
+   * release.hold)` (also when the write was refused as older), in one round
+   * trip: the end of a successful refresh. Without it the cache makes the two
+   * calls. Rejects when the write failed (the lock is then left as it was).
+   */
+  setAndReleaseLock?(key: string, data: Uint8Array, options: StoreSetOptions, release: LockRelease): Promise<boolean>
   /** Closes the connections this store opened (never a client it was given). */
   close(): Promise<void>
 }

@@ -14,7 +14,7 @@
 import { performance } from 'node:perf_hooks'
 import { makeExecutableSchema } from '@graphql-tools/schema'
 import type { Redis } from 'ioredis'
-import { Cacheback, defaults, readHeader } from 'graphql-cacheback'
+import { Cacheback, ENTRY_LAYOUT, defaults, readHeader } from 'graphql-cacheback'
 import { cachebackTypeDefs, resolverJobs } from 'graphql-cacheback/graphql'
 import { DEFAULT_COMMAND_TIMEOUT_MS } from 'graphql-cacheback/redis'
 import { STORM_QUERY, detailsOf, stormTypeDefs } from '../processes/schemas.js'
@@ -157,7 +157,7 @@ function cachebackContender(context: ScenarioContext, servers: ServerProcess[], 
       return keys
     },
     async refreshedSince(entryKeys, since) {
-      const headers = await Promise.all(entryKeys.map((key) => redis.getrangeBuffer(key, 0, 25)))
+      const headers = await Promise.all(entryKeys.map((key) => redis.getrangeBuffer(key, 0, ENTRY_LAYOUT.headerBytes - 1)))
       return headers.map((bytes) => (readHeader(bytes)?.createdAt ?? 0) > since)
     },
   }

@@ -105,7 +105,7 @@ export function readLocal<T>(core: CacheCore, job: AnyJob, args: unknown[], key:
   const value = l1!.local!.valueOf(held) as T
   // Refresh ahead as a store hit would: hot keys are the ones the tier answers.
   if (!held.fetchMs || !refreshesAhead(held, core.now(), new JobPolicy(job, args, core.random))) return { status: 'hit', value, age: decision.age, lifetime: job.lifetime(...args), tier: 'l1' }
-  dispatchAhead(core, job, key, args, held)
+  dispatchAhead(core, { job, key, args }, held)
   return { status: 'hit', value, age: decision.age, lifetime: job.lifetime(...args), tier: 'l1', refreshAhead: true }
 }
 
@@ -173,18 +173,18 @@ export function act<T>(core: CacheCore, read: StoreFailedRead, key: string, entr
     case 'hit':
       if (core.listened) core.emit(hitEvent(job, key, decision.age, STORE))
       if (!decision.refreshAhead) return Promise.resolve({ status: 'hit', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), tier: STORE })
-      dispatchAhead(core, job, key, args, decision.entry) // in the background: the hit does not wait
+      dispatchAhead(core, { job, key, args }, decision.entry) // in the background: the hit does not wait
       return Promise.resolve({ status: 'hit', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), tier: STORE, refreshAhead: true })
     case 'stale':
       core.emit(staleEvent(job, key, decision.age))
-      return trackDispatch(core, job, key, args, { covers: decision.entry.createdAt }).then((refresh) => ({ status: 'stale', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), refresh }))
+      return trackDispatch(core, { job, key, args }, { covers: decision.entry.createdAt }).then((refresh) => ({ status: 'stale', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), refresh }))
     case 'refetch':
       core.emit(missEvent(job, key, decision.age))
       return fetchValue<T>(core, read, key)
     case 'miss':
       core.emit(missEvent(job, key))
       if (decision.fetch) return fetchValue<T>(core, read, key)
-      return trackDispatch(core, job, key, args).then((refresh) => ({ status: 'miss', value: job.empty(...args), lifetime: job.lifetime(...args), refresh }))
+      return trackDispatch(core, { job, key, args }).then((refresh) => ({ status: 'miss', value: job.empty(...args), lifetime: job.lifetime(...args), refresh }))
   }
 }
 

@@ -157,7 +157,7 @@ describe.each(ENGINE_KINDS)('refresh ahead on %s', (kind) => {
     state.version = 2
     draw.value = 0.9 // rand 0.1: −ln 0.1 = 2.3 ≥ 1
     const read = await tweets.read('ann') // resolves while the refresh's fetch is held at the gate
-    expect(read).toEqual({ status: 'hit', value: { user: 'ann', version: 1 }, age: 9, lifetime: LIFETIME_S, refreshAhead: true })
+    expect(read).toEqual({ status: 'hit', tier: 'store', value: { user: 'ann', version: 1 }, age: 9, lifetime: LIFETIME_S, refreshAhead: true })
     await setup.log.waitFor('refresh-dispatched')
     expect(setup.log.of('refresh-dispatched')[0]).toMatchObject({ ahead: true, via: kind === 'redis' ? 'bee-queue' : 'in-process' })
     expect(setup.log.count('refresh-succeeded')).toBe(0)
@@ -168,6 +168,27 @@ describe.each(ENGINE_KINDS)('refresh ahead on %s', (kind) => {
     expect(setup.log.of('refresh-succeeded')[0]).toMatchObject({ ahead: true })
     expect(await tweets.read('ann')).toMatchObject({ status: 'hit', value: { version: 2 } })
     expect(state.calls).toBe(2)
+    expect(setup.log.count('stale')).toBe(0)
+  })
+
+  it('refreshes ahead from an in-process tier hit too (hot keys are the ones the tier answers)', async () => {
+    const { state, make } = upstream()
+    const draw = { value: 0.5 }
+    const tweets = make(setup.process({ random: () => draw.value, l1: { maxEntries: 100 } }))
+    const jobsDone = await startWorker(make)
+    at(0)
+    await tweets('ann') // the miss's write leaves the tier empty; the next read admits the entry
+    expect(await tweets.read('ann')).toMatchObject({ status: 'hit', tier: 'store' })
+    at(9)
+    expect(await tweets.read('ann')).toMatchObject({ status: 'hit', tier: 'l1', value: { version: 1 } }) // −ln 0.5 < 1: not ahead
+    expect(setup.log.count('refresh-dispatched')).toBe(0)
+    state.version = 2
+    draw.value = 0.9
+    expect(await tweets.read('ann')).toEqual({ status: 'hit', tier: 'l1', value: { user: 'ann', version: 1 }, age: 9, lifetime: LIFETIME_S, refreshAhead: true })
+    await setup.refreshed(1)
+    await jobsDone(1)
+    expect(setup.log.of('refresh-dispatched')).toMatchObject([{ ahead: true }])
+    expect(await tweets.read('ann')).toMatchObject({ status: 'hit', value: { version: 2 } })
     expect(setup.log.count('stale')).toBe(0)
   })
 

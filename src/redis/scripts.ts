@@ -117,7 +117,8 @@ export const SET_ENTRY_LUA = `-- KEYS[1]  entry key
 -- or a purge stamp) came after createdAt. Data not in the entry format
 -- (wrong magic, version or length, or a key of another Redis type, which GET
 -- refuses with WRONGTYPE) is overwritten.
-${FILE_FUNCTION}${READ_STRING}${SET_ENTRY_FUNCTION}return setEntry(#KEYS)
+${FILE_FUNCTION}
+${READ_STRING}${SET_ENTRY_FUNCTION}return setEntry(#KEYS)
 `
 
 /**
@@ -135,7 +136,8 @@ export const SET_ENTRY_RELEASE_LOCK_LUA = `-- KEYS[1]  entry key
 -- The write of SET_ENTRY_LUA, then the release of RELEASE_LOCK_LUA (done
 -- whether the write happened or was refused). Returns what SET_ENTRY_LUA
 -- returns.
-${FILE_FUNCTION}${READ_STRING}${SET_ENTRY_FUNCTION}${RELEASE}local written = setEntry(#KEYS - 1)
+${FILE_FUNCTION}
+${READ_STRING}${SET_ENTRY_FUNCTION}${RELEASE}local written = setEntry(#KEYS - 1)
 release(KEYS[#KEYS], ARGV[7], ARGV[8], ARGV[9])
 return written
 `

@@ -8,7 +8,7 @@
 import type { CacheCore } from '../core.js'
 import type { Entry } from '../entry.js'
 import type { AnyJob } from '../job.js'
-import { trackDispatch } from './dispatch.js'
+import { type DispatchCall, trackDispatch } from './dispatch.js'
 
 /** Keys this process already dispatched ahead: the entry's createdAt, and until when (ms, cache clock) to skip it. */
 type AskedAhead = Map<string, { createdAt: number; until: number }>
@@ -19,7 +19,8 @@ const MAX_REMEMBERED = 10_000
 const asked = new WeakMap<CacheCore, AskedAhead>()
 
 /** Dispatches an early refresh of `entry` at `key`, unless this process already did for this entry. */
-export function dispatchAhead(core: CacheCore, job: AnyJob, key: string, args: unknown[], entry: Entry): void {
+export function dispatchAhead(core: CacheCore, call: DispatchCall, entry: Entry): void {
+  const { job, key, args } = call
   let memo = asked.get(core)
   if (!memo) asked.set(core, (memo = new Map()))
   const now = core.now()
@@ -27,7 +28,7 @@ export function dispatchAhead(core: CacheCore, job: AnyJob, key: string, args: u
   if (previous && previous.createdAt === entry.createdAt && now < previous.until) return
   if (memo.size >= MAX_REMEMBERED) memo.clear()
   memo.set(key, { createdAt: entry.createdAt, until: now + skipMs(job, args) })
-  void trackDispatch(core, job, key, args, { ahead: true, covers: entry.createdAt })
+  void trackDispatch(core, call, { ahead: true, covers: entry.createdAt })
 }
 
 /** As long as a dispatched refresh may hold the lock (refreshTimeout); 0 for an invalid one, which the dispatch reports. */

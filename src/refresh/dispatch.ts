@@ -22,9 +22,17 @@ export interface DispatchOptions {
   ahead?: boolean
 }
 
+/** The job call a refresh is dispatched for. */
+export interface DispatchCall {
+  job: AnyJob
+  key: string
+  /** Prepared arguments of the job. */
+  args: unknown[]
+}
+
 /** Dispatches a refresh and tracks it for `drain()`. */
-export function trackDispatch(core: CacheCore, job: AnyJob, key: string, args: unknown[], options: DispatchOptions = {}): Promise<RefreshState> {
-  const dispatched = dispatch(core, job, key, args, options)
+export function trackDispatch(core: CacheCore, call: DispatchCall, options: DispatchOptions = {}): Promise<RefreshState> {
+  const dispatched = dispatch(core, call, options)
   core.track(dispatched)
   return dispatched
 }
@@ -33,7 +41,7 @@ export function trackDispatch(core: CacheCore, job: AnyJob, key: string, args: u
  * `in-flight` when another read (anywhere) holds the lock; `failed` when the
  * holder's refresh failed or the payload is refused for these arguments.
  */
-async function dispatch(core: CacheCore, job: AnyJob, key: string, args: unknown[], options: DispatchOptions): Promise<RefreshState> {
+async function dispatch(core: CacheCore, { job, key, args }: DispatchCall, options: DispatchOptions): Promise<RefreshState> {
   const token = randomUUID()
   const now = core.now()
   let timeoutMs: number

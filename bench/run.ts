@@ -4,6 +4,7 @@
  * (default 5). Uses `REDIS_URL` when set, else starts its own redis-server.
  * Prints each scenario's tables and writes `bench/RESULTS.md`.
  */
+import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Scenario, ScenarioReport } from './scenario.js'
@@ -34,13 +35,14 @@ function select(names: string[]): Scenario[] {
   return names.map((name) => known.get(name)!)
 }
 
-async function runScenario(scenario: Scenario, redisUrl: string, rounds: number): Promise<{ report: ScenarioReport; seconds: number }> {
+async function runScenario(scenario: Scenario, redisUrl: string, rounds: number): Promise<{ report: ScenarioReport; seconds: number; load: [number, number] }> {
   const prefix = `bench-${scenario.name}-${process.pid}:`
   const started = Date.now()
+  const loadAtStart = os.loadavg()[0]
   log(`\n== ${scenario.name}: ${scenario.title}`)
   try {
     const report = await scenario.run!({ redisUrl, rounds, prefix, log: (message) => log(`   ${message}`) })
-    return { report, seconds: (Date.now() - started) / 1000 }
+    return { report, seconds: (Date.now() - started) / 1000, load: [loadAtStart, os.loadavg()[0]] }
   } finally {
     const client = benchClient(redisUrl)
     await deleteMatching(client, `${prefix}*`).finally(() => client.disconnect())
@@ -66,9 +68,9 @@ async function main(): Promise<void> {
         sections.push({ scenario, date, markdown: `_Pending: ${scenario.pending}._` })
         continue
       }
-      const { report, seconds } = await runScenario(scenario, redis.url, rounds)
+      const { report, seconds, load } = await runScenario(scenario, redis.url, rounds)
       process.stdout.write(`\n${scenario.name}\n${textReport(report)}\n`)
-      sections.push({ scenario, date, markdown: markdownReport(report), elapsedSeconds: seconds })
+      sections.push({ scenario, date, markdown: markdownReport(report), elapsedSeconds: seconds, load })
     }
     const totalSeconds = (Date.now() - started) / 1000
     const origin = redis.origin === 'started' ? 'started by the run (`redis-server`, no persistence)' : 'given by `REDIS_URL`'

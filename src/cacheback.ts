@@ -77,7 +77,7 @@ export class Cacheback implements JobCache, RefreshRunner {
   async write(job: AnyJob, args: unknown[], value: unknown): Promise<void> {
     const call = { job, args, key: this.core.keyOf(job, args) }
     const createdAt = this.core.now()
-    await storeBytes(this.core, call, { bytes: encodeForStore(this.core, call, value, createdAt), createdAt, indexes: entryIndexes({ namespace: this.core.namespace, job, args, value }) })
+    await storeBytes(this.core, call, { bytes: encodeForStore(this.core, call, value, { createdAt }), createdAt, indexes: entryIndexes({ namespace: this.core.namespace, job, args, value }) })
   }
 
   /** Fetches now, stores and returns (the `refresh` operation). */

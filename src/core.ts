@@ -30,6 +30,11 @@ export interface CachebackOptions {
   namespace?: string
   /** Clock, ms epoch. Every time-based decision follows it. @default Date.now */
   now?: () => number
+  /**
+   * Uniform draws in [0, 1) for refresh ahead's early-expiration decision;
+   * inject one to make the draw reproducible (tests). @default Math.random
+   */
+  random?: () => number
   /** Receives every event (hit, stale, miss, fetch, refresh-*, store-error). */
   onEvent?: EventListener
   /**
@@ -68,6 +73,8 @@ export interface Flight {
   stored: Promise<{ error?: unknown }>
   /** When the fetch started, ms on the cache's clock. */
   startedAt: number
+  /** Whether its write handed over the refresh lock of the refresh that started it (`FetchOptions.releaseLock`). */
+  lockReleased?: Promise<boolean>
 }
 
 /** Shared state and small helpers of one cache. */
@@ -76,6 +83,7 @@ export class CacheCore {
   readonly refresher: Refresher
   readonly namespace: string
   readonly now: () => number
+  readonly random: () => number
   readonly maxValueBytes: number
   readonly listeners = new Listeners()
   readonly background = new BackgroundTasks()
@@ -89,6 +97,10 @@ export class CacheCore {
     this.refresher = options.refresher ?? new InProcessRefresher()
     this.namespace = options.namespace ?? DEFAULT_NAMESPACE
     this.now = options.now ?? Date.now
+    this.random = options.random ?? Math.random
+    if (typeof this.random !== 'function') {
+      throw new CachebackError('E_INVALID_OPTION', `Cacheback: option "random" must be a function returning a number in [0, 1), got ${typeof options.random}`)
+    }
     if (options.onEvent) this.listeners.add(options.onEvent)
     this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
     if (!Number.isInteger(this.maxValueBytes) || this.maxValueBytes <= 0) {

@@ -10,6 +10,11 @@ export const DEFAULT_LIFETIME = 600
 export const DEFAULT_TTL = 2_592_000
 /** Seconds one dispatched refresh holds the key's refresh lock. */
 export const DEFAULT_REFRESH_TIMEOUT = 60
+/**
+ * β of refresh ahead (probabilistic early expiration): 0 is off. See
+ * README "Refresh ahead" for the measurement behind this value.
+ */
+export const DEFAULT_REFRESH_AHEAD = 0
 /** A miss fetches synchronously. */
 export const DEFAULT_FETCH_ON_MISS = true
 /** Prefix of every key. */
@@ -68,8 +73,13 @@ export const DEFAULT_QUEUE_PREFIX = 'bq'
 export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024
 /** Bound of one enqueue, ms; past it the refresh runs in-process. */
 export const DEFAULT_DISPATCH_TIMEOUT_MS = 1000
-/** Refreshes a worker runs at once. */
-export const DEFAULT_WORKER_CONCURRENCY = 16
+/**
+ * Refreshes a worker runs at once. Refreshes mostly wait on upstreams (a few
+ * hundred µs of CPU against tens to hundreds of ms of waiting), so this, not
+ * CPU, sets a worker's refresh rate: 64 refreshes 320 keys per second behind
+ * a 200 ms upstream. README "Sizing the worker".
+ */
+export const DEFAULT_WORKER_CONCURRENCY = 64
 /** Ms between a worker's stalled-job checks. */
 export const DEFAULT_STALL_INTERVAL_MS = 5000
 /** Ms a closing worker waits for running refreshes. */

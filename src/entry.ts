@@ -3,24 +3,27 @@
  * read gives the value and its own freshness, so fresh, stale and gone are
  * told apart with no second round-trip.
  *
- * Layout (34-byte header, then the value's bytes from `codec.ts`):
+ * Layout (38-byte header, then the value's bytes from `codec.ts`):
  *
- * | bytes  | content                                         |
- * |--------|-------------------------------------------------|
- * | 0      | magic `0xCB`                                    |
- * | 1      | format version (`2`)                            |
- * | 2–9    | `createdAt`, ms epoch, float64 big-endian       |
- * | 10–17  | `freshUntil`, ms epoch, float64 big-endian      |
- * | 18–25  | `expiresAt`, ms epoch, float64 big-endian       |
- * | 26–33  | `invalidatedAt`, ms epoch, float64 big-endian   |
- * | 34–    | value, msgpack (structured clone extension)     |
+ * | bytes  | content                                                |
+ * |--------|--------------------------------------------------------|
+ * | 0      | magic `0xCB`                                           |
+ * | 1      | format version (`3`)                                   |
+ * | 2–9    | `createdAt`, ms epoch, float64 big-endian              |
+ * | 10–17  | `freshUntil`, ms epoch, float64 big-endian             |
+ * | 18–25  | `expiresAt`, ms epoch, float64 big-endian              |
+ * | 26–33  | `invalidatedAt`, ms epoch, float64 big-endian          |
+ * | 34–37  | `fetchMs` (δ of refresh ahead), ms, float32 big-endian |
+ * | 38–    | value, msgpack (structured clone extension)            |
  *
  * `invalidatedAt` is the time of the latest invalidation that reached the
  * entry (0: none); a write of a value fetched before it is stored stale or
  * refused (see `Store.set`). A **tombstone** is an entry with `expiresAt` 0
  * and a null value: what a purge leaves, read as a miss on every clock.
- * Entries of another format version (v1 had no `invalidatedAt`) are not
- * ours: a read treats them as a miss and the next write replaces them.
+ * `fetchMs` is how long the fetch of the value took (0: unknown, a value
+ * stored with `set`), the δ of refresh ahead. Entries of another format
+ * version (v1 had no `invalidatedAt`, v2 no `fetchMs`) are not ours: a read
+ * treats them as a miss and the next write replaces them.
  *
  * Store drivers use {@link ENTRY_LAYOUT} (the Redis Lua scripts take their
  * offsets from it) and {@link readHeader}; nothing else reads raw bytes.
@@ -31,14 +34,15 @@ import { CachebackError, messageOf } from './errors.js'
 /** Byte offsets of the header fields (0-based), the header size, magic and version. */
 export const ENTRY_LAYOUT = Object.freeze({
   magic: 0xcb,
-  version: 2,
+  version: 3,
   magicOffset: 0,
   versionOffset: 1,
   createdAtOffset: 2,
   freshUntilOffset: 10,
   expiresAtOffset: 18,
   invalidatedAtOffset: 26,
-  headerBytes: 34,
+  fetchMsOffset: 34,
+  headerBytes: 38,
 })
 
 export const ENTRY_MAGIC = ENTRY_LAYOUT.magic
@@ -56,6 +60,12 @@ export interface EntryHeader {
    * @default 0
    */
   invalidatedAt?: number
+  /**
+   * How long the fetch that produced the value took, ms on the cache's clock
+   * (δ of refresh ahead). 0 when unknown (a value stored with `set`).
+   * @default 0
+   */
+  fetchMs?: number
 }
 
 /** A decoded cache entry. */
@@ -63,7 +73,7 @@ export interface Entry<T = unknown> extends EntryHeader {
   value: T
 }
 
-const { createdAtOffset, freshUntilOffset, expiresAtOffset, invalidatedAtOffset } = ENTRY_LAYOUT
+const { createdAtOffset, freshUntilOffset, expiresAtOffset, invalidatedAtOffset, fetchMsOffset } = ENTRY_LAYOUT
 
 /** Encodes an entry into its stored form (`payload`: the value's bytes, when already packed). */
 export function encodeEntry(entry: Entry, payload: Buffer = pack(entry.value)): Buffer {
@@ -74,6 +84,7 @@ export function encodeEntry(entry: Entry, payload: Buffer = pack(entry.value)): 
   out.writeDoubleBE(entry.freshUntil, freshUntilOffset)
   out.writeDoubleBE(entry.expiresAt, expiresAtOffset)
   out.writeDoubleBE(entry.invalidatedAt ?? 0, invalidatedAtOffset)
+  out.writeFloatBE(fetchMsOf(entry.fetchMs), fetchMsOffset)
   payload.copy(out, HEADER_BYTES)
   return out
 }
@@ -91,6 +102,7 @@ export function readHeader(bytes: Uint8Array): EntryHeader | undefined {
     freshUntil: view.readDoubleBE(freshUntilOffset),
     expiresAt: view.readDoubleBE(expiresAtOffset),
     invalidatedAt: view.readDoubleBE(invalidatedAtOffset),
+    fetchMs: fetchMsOf(view.readFloatBE(fetchMsOffset)),
   }
 }
 
@@ -141,6 +153,7 @@ export function decodeEntry<T>(bytes: Uint8Array, key: string): Entry<T> {
   const createdAt = view ? view.readDoubleBE(createdAtOffset) : Number.NaN
   const freshUntil = view ? view.readDoubleBE(freshUntilOffset) : Number.NaN
   const expiresAt = view ? view.readDoubleBE(expiresAtOffset) : Number.NaN
+  const fetchMs = view ? fetchMsOf(view.readFloatBE(fetchMsOffset)) : 0
   if (!Number.isFinite(createdAt) || !Number.isFinite(expiresAt)) {
     throw new CachebackError('E_CORRUPT_ENTRY', `Stored data at "${key}" is not a cacheback entry (format v${ENTRY_VERSION}); treating it as a miss`, { key })
   }
@@ -150,7 +163,12 @@ export function decodeEntry<T>(bytes: Uint8Array, key: string): Entry<T> {
   } catch (cause) {
     throw new CachebackError('E_CORRUPT_ENTRY', `Stored entry at "${key}" cannot be decoded: ${messageOf(cause)}`, { key, cause })
   }
-  return { value, createdAt, freshUntil, expiresAt }
+  return { value, createdAt, freshUntil, expiresAt, fetchMs }
+}
+
+/** A fetch duration as stored: a finite, non-negative number of ms, else 0 (unknown). */
+function fetchMsOf(ms: number | undefined): number {
+  return ms !== undefined && ms > 0 && Number.isFinite(ms) ? ms : 0
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -47,6 +47,8 @@ export interface RefreshDispatchedEvent extends EntryFields {
   type: 'refresh-dispatched'
   /** `in-process`, or the refresher's name (`bee-queue`). */
   via: string
+  /** Set when a fresh read dispatched it early (refresh ahead), not a stale one. */
+  ahead?: true
 }
 /** A refresh stored its value. */
 export interface RefreshSucceededEvent extends EntryFields {
@@ -55,6 +57,8 @@ export interface RefreshSucceededEvent extends EntryFields {
   refreshMs: number
   /** Who ran it: `in-process`, or the refresher that delivered it (`bee-queue` in a worker). */
   via: string
+  /** Set for a refresh dispatched ahead (by a fresh read). */
+  ahead?: true
 }
 /** A refresh failed: the stale entry stays, no retry before `refreshTimeout`. Job and key are unknown for unreadable payloads. */
 export interface RefreshFailedEvent extends Partial<EntryFields> {
@@ -64,6 +68,8 @@ export interface RefreshFailedEvent extends Partial<EntryFields> {
   refreshMs?: number
   /** Who ran it, or would have (`in-process`, `bee-queue`); unset when unknown. */
   via?: string
+  /** Set for a refresh dispatched ahead: the entry stays fresh until its lifetime ends (stale-if-error). */
+  ahead?: true
 }
 /** The store, queue or stored data failed; the read fell back (fail open). */
 export interface StoreErrorEvent extends Partial<EntryFields> {
@@ -162,13 +168,22 @@ export const missEvent = (job: EventSubject, key: string, age?: number): MissEve
   age === undefined ? { type: 'miss', ...about(job, key) } : { type: 'miss', ...about(job, key), age }
 export const fetchEvent = (job: EventSubject, key: string, fetchMs: number, error?: unknown): FetchEvent =>
   error === undefined ? { type: 'fetch', ...about(job, key), fetchMs } : { type: 'fetch', ...about(job, key), fetchMs, error }
-export const refreshDispatchedEvent = (job: EventSubject, key: string, via: string): RefreshDispatchedEvent => ({ type: 'refresh-dispatched', ...about(job, key), via })
-export const refreshSucceededEvent = (job: EventSubject, key: string, refreshMs: number, via: string): RefreshSucceededEvent => ({ type: 'refresh-succeeded', ...about(job, key), refreshMs, via })
+export const refreshDispatchedEvent = (job: EventSubject, key: string, via: string, ahead?: boolean): RefreshDispatchedEvent =>
+  ahead ? { type: 'refresh-dispatched', ...about(job, key), via, ahead: true } : { type: 'refresh-dispatched', ...about(job, key), via }
+
+/** A refresh that stored its value: how long it took, who ran it, whether it was dispatched ahead. */
+export function refreshSucceededEvent(job: EventSubject, key: string, run: { refreshMs: number; via: string; ahead?: boolean }): RefreshSucceededEvent {
+  const event: RefreshSucceededEvent = { type: 'refresh-succeeded', ...about(job, key), refreshMs: run.refreshMs, via: run.via }
+  if (run.ahead) event.ahead = true
+  return event
+}
 
 /** How a failed refresh ran: its duration (when it ran) and who ran it. */
 export interface RefreshRun {
   refreshMs?: number
   via?: string
+  /** Dispatched ahead (refresh ahead). */
+  ahead?: boolean
 }
 
 export const busUpEvent = (bus: string): BusUpEvent => ({ type: 'bus-up', bus })
@@ -180,6 +195,7 @@ export function refreshFailedEvent(error: unknown, job?: EventSubject | string, 
   const event: RefreshFailedEvent = { type: 'refresh-failed', ...subjectFields(job, key), error }
   if (run.refreshMs !== undefined) event.refreshMs = run.refreshMs
   if (run.via !== undefined) event.via = run.via
+  if (run.ahead) event.ahead = true
   return event
 }
 

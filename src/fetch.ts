@@ -27,6 +27,18 @@ export interface FetchOptions {
   awaitWrite?: boolean
   /** Join an in-flight fetch of the key only when it started less than this long ago, ms. @default the job's refreshTimeout */
   joinWithinMs?: number
+  /**
+   * A refresh's lock, handed over by the write itself when this call starts
+   * the flight: one store round trip for the end of a refresh.
+   */
+  releaseLock?: LockHandOver
+}
+
+/** A refresh lock to hand over with the write: kept by its token until `holdUntil` (ms, cache clock), deleted when that has passed. */
+export interface LockHandOver {
+  lockKey: string
+  token: string
+  holdUntil: number
 }
 
 /** One keyed call of a job: what a fetch and its write concern. */
@@ -52,7 +64,12 @@ const WRITTEN: Stored = Object.freeze({})
  * whoever started the flight.
  */
 export async function fetchShared(core: CacheCore, call: KeyedCall, options: FetchOptions = {}): Promise<unknown> {
-  const flight = joinOrFly(core, call, options)
+  return (await fetchFlight(core, call, options)).value
+}
+
+/** `fetchShared`, telling also whether the write handed `options.releaseLock` over (false when it joined another flight). */
+export async function fetchFlight(core: CacheCore, call: KeyedCall, options: FetchOptions = {}): Promise<{ value: unknown; lockReleased: boolean }> {
+  const { flight, own } = joinOrFly(core, call, options)
   const value = await flight.fetched
   if (options.strictWrite) {
     const { error } = await flight.stored
@@ -60,16 +77,16 @@ export async function fetchShared(core: CacheCore, call: KeyedCall, options: Fet
   } else if (options.awaitWrite !== false) {
     await flight.stored
   }
-  return value
+  return { value, lockReleased: own && options.releaseLock !== undefined && (await flight.lockReleased) === true }
 }
 
-function joinOrFly(core: CacheCore, call: KeyedCall, options: FetchOptions): Flight {
+function joinOrFly(core: CacheCore, call: KeyedCall, options: FetchOptions): { flight: Flight; own: boolean } {
   const { job, key } = call
   const existing = core.flights.get(key)
   // A flight older than `joinWithinMs` (refreshTimeout) is presumed stuck: start a new one beside it.
-  if (existing && core.now() - existing.startedAt < (options.joinWithinMs ?? stuckAfterMs(call))) return existing
+  if (existing && core.now() - existing.startedAt < (options.joinWithinMs ?? stuckAfterMs(call))) return { flight: existing, own: false }
   const startedAt = core.now()
-  const fetched = fetchAndStore(core, call, options.fetch)
+  const fetched = fetchAndStore(core, call, options)
   const stored = fetched.then(
     ({ written }) => {
       const settled = written.then(
@@ -84,10 +101,11 @@ function joinOrFly(core: CacheCore, call: KeyedCall, options: FetchOptions): Fli
     },
     () => WRITTEN, // the fetch failed: nothing to write (its callers get the error)
   )
-  const flight: Flight = { fetched: fetched.then(({ value }) => value), stored, startedAt }
+  const lockReleased = fetched.then(({ lockReleased: released }) => released === true, () => false)
+  const flight: Flight = { fetched: fetched.then(({ value }) => value), stored, startedAt, lockReleased }
   core.flights.set(key, flight)
   void stored.then(() => core.flights.get(key) === flight && core.flights.delete(key))
-  return flight
+  return { flight, own: true }
 }
 
 /** How long a fetch may run before reads stop joining it: the job's `refreshTimeout`, ms. */
@@ -96,8 +114,12 @@ function stuckAfterMs({ job, args }: KeyedCall): number {
   return typeof seconds === 'number' && seconds > 0 ? seconds * 1000 : Infinity
 }
 
-/** Fetches (reported as a `fetch` event), encodes and starts the compare-and-set write. */
-export async function fetchAndStore(core: CacheCore, call: KeyedCall, fetch?: () => unknown): Promise<{ value: unknown; written: Promise<unknown> }> {
+/** Fetches (reported as a `fetch` event), encodes and starts the compare-and-set write (with the lock hand-over, when given). */
+export async function fetchAndStore(
+  core: CacheCore,
+  call: KeyedCall,
+  { fetch, releaseLock }: Pick<FetchOptions, 'fetch' | 'releaseLock'> = {},
+): Promise<{ value: unknown; written: Promise<unknown>; lockReleased?: boolean }> {
   const { job, key, args } = call
   const createdAt = core.now()
   let value: unknown
@@ -107,36 +129,39 @@ export async function fetchAndStore(core: CacheCore, call: KeyedCall, fetch?: ()
     core.emit(fetchEvent(job, key, core.now() - createdAt, error))
     throw error
   }
-  core.emit(fetchEvent(job, key, core.now() - createdAt))
+  const fetchMs = core.now() - createdAt
+  core.emit(fetchEvent(job, key, fetchMs))
   let extraTags: readonly string[] | undefined
   if (value instanceof Tagged) ({ value, tags: extraTags } = value) // run-time tags (a resolver's cacheTags)
   let write: EntryWrite
   try {
-    write = { bytes: encodeForStore(core, call, value, createdAt), createdAt, indexes: entryIndexes({ namespace: core.namespace, job, args, value, extraTags }) }
+    write = { bytes: encodeForStore(core, call, value, { createdAt, fetchMs }), createdAt, indexes: entryIndexes({ namespace: core.namespace, job, args, value, extraTags }) }
   } catch (error) {
     if (!isCachebackError(error)) throw error
     core.emit(storeErrorEvent(error, job, key))
     return { value: job.unstorable(error, value), written: Promise.resolve() }
   }
-  return { value, written: storeBytes(core, call, write) }
+  return { value, written: storeBytes(core, call, { ...write, release: releaseLock }), lockReleased: releaseLock !== undefined }
 }
 
-/** One entry to write: its bytes, its createdAt, and the indexes it is filed under (`entryIndexes`). */
+/** One entry to write: its bytes, its createdAt, the indexes it is filed under (`entryIndexes`), and a refresh lock to hand over in the same call. */
 export interface EntryWrite {
   bytes: Buffer
   createdAt: number
   indexes: readonly string[]
+  release?: LockHandOver
 }
 
 /**
  * The compare-and-set write of encoded bytes, with the job's ttl as the
- * store's safety net. With `l1`, once the write settles (either way: a timed
- * out write may still land) the key is dropped from this process's tier and
- * announced to the others; the promise resolves after the announcement.
+ * store's safety net; with `release`, the lock hand-over too (one call when
+ * the store has `setAndReleaseLock`), the hold's ttl counted from now. With
+ * `l1`, once the write settles (either way: a timed out write may still land)
+ * the key is dropped from this process's tier and announced to the others;
+ * the promise resolves after the announcement.
  */
-export function storeBytes(core: CacheCore, call: KeyedCall, { bytes, createdAt, indexes }: EntryWrite): Promise<boolean> {
-  const ttlMs = Math.max(1, Math.ceil(call.job.ttl(...call.args) * 1000))
-  const written = core.store.set(call.key, bytes, { createdAt, ttlMs, indexes })
+export function storeBytes(core: CacheCore, call: KeyedCall, write: EntryWrite): Promise<boolean> {
+  const written = writeBytes(core, call, write)
   const l1 = core.l1
   if (l1 === undefined) return written
   const forget = () => l1.forget([call.key])
@@ -146,9 +171,35 @@ export function storeBytes(core: CacheCore, call: KeyedCall, { bytes, createdAt,
   )
 }
 
-/** Encodes `value` as an entry created at `createdAt`, or throws a coded error naming the job. */
-export function encodeForStore(core: CacheCore, call: KeyedCall, value: unknown, createdAt: number): Buffer {
+async function writeBytes(core: CacheCore, call: KeyedCall, { bytes, createdAt, indexes, release }: EntryWrite): Promise<boolean> {
   const { job, key, args } = call
+  const options = { createdAt, ttlMs: Math.max(1, Math.ceil(job.ttl(...args) * 1000)), indexes }
+  const { store } = core
+  if (!release) return store.set(key, bytes, options)
+  const hold = holdFromNow(release.holdUntil, core.now())
+  if (store.setAndReleaseLock) return store.setAndReleaseLock(key, bytes, options, { lockKey: release.lockKey, token: release.token, hold })
+  const written = await store.set(key, bytes, options)
+  // The value is stored: a hand-over that fails is reported and the lock lapses on its own.
+  await store.releaseLock(release.lockKey, release.token, hold).catch((error) => core.emit(storeErrorEvent(error, job, key)))
+  return written
+}
+
+/** A lock hold until `until` (ms, cache clock) with its real-time ttl from `now`; none once `until` has passed. */
+export function holdFromNow(until: number, now: number): { until: number; ttlMs: number } | undefined {
+  return until > now ? { until, ttlMs: Math.max(1, Math.ceil(until - now)) } : undefined
+}
+
+/** When an entry was made: `createdAt` (ms epoch) and, when it was fetched, how long that took (`fetchMs`, δ of refresh ahead). */
+export interface EntryTimes {
+  createdAt: number
+  /** @default 0 (unknown: such an entry never refreshes ahead) */
+  fetchMs?: number
+}
+
+/** Encodes `value` as an entry made at `times`, or throws a coded error naming the job. */
+export function encodeForStore(core: CacheCore, call: KeyedCall, value: unknown, times: EntryTimes): Buffer {
+  const { job, key, args } = call
+  const { createdAt } = times
   let payload: Buffer
   try {
     const bad = findUnstorable(value) // bounded depth; a stack overflow anyway is caught below
@@ -169,5 +220,5 @@ export function encodeForStore(core: CacheCore, call: KeyedCall, value: unknown,
   if (typeof freshUntil !== 'number' || !Number.isFinite(freshUntil)) {
     throw new CachebackError('E_INVALID_OPTION', `${job.name}: expiry() must return a finite ms epoch, got ${String(freshUntil)}`, { job: job.name, key })
   }
-  return encodeEntry({ value, createdAt, freshUntil, expiresAt: createdAt + ttl * 1000 }, payload)
+  return encodeEntry({ value, createdAt, freshUntil, expiresAt: createdAt + ttl * 1000, fetchMs: times.fetchMs }, payload)
 }

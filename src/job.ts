@@ -5,11 +5,11 @@
  * the job to its cache, which this module knows as the {@link JobCache}
  * interface (no import of `Cacheback`).
  */
-import { DEFAULT_FETCH_ON_MISS, DEFAULT_LIFETIME, DEFAULT_REFRESH_TIMEOUT, DEFAULT_TTL } from './defaults.js'
+import { DEFAULT_FETCH_ON_MISS, DEFAULT_LIFETIME, DEFAULT_REFRESH_AHEAD, DEFAULT_REFRESH_TIMEOUT, DEFAULT_TTL } from './defaults.js'
 import { CachebackError } from './errors.js'
 import type { EntityRef } from './invalidation/entity.js'
 import { NO_TAGS } from './invalidation/tags.js'
-import { checkLifetimeTtl, checkSeconds } from './policy.js'
+import { checkLifetimeTtl, checkRefreshAhead, checkSeconds } from './policy.js'
 import type { PeekResult, ReadResult } from './results.js'
 
 /** What a job's operations need from a cache (`Cacheback` implements it). */
@@ -56,6 +56,15 @@ export interface JobOptions<A extends unknown[] = any[]> {
    * @default none
    */
   tags?: readonly string[] | ((...args: NoInfer<A>) => readonly string[])
+  /**
+   * Refresh ahead: β of probabilistic early expiration (XFetch). A fresh read
+   * dispatches a refresh early with probability `exp(−t / (δ·β))`, `t` the
+   * ms of freshness left and δ the last fetch's duration, so hot entries are
+   * refreshed before they go stale. 0 is off; 1 is the paper's choice;
+   * larger values refresh earlier (to cover queue latency).
+   * @default 0
+   */
+  refreshAhead?: number
 }
 
 function checkOptions(options: JobOptions, name: string): void {
@@ -65,6 +74,7 @@ function checkOptions(options: JobOptions, name: string): void {
   }
   checkLifetimeTtl(options.lifetime ?? DEFAULT_LIFETIME, options.ttl ?? DEFAULT_TTL, name)
   checkSeconds(options.refreshTimeout ?? DEFAULT_REFRESH_TIMEOUT, 'refreshTimeout', name)
+  if (options.refreshAhead !== undefined) checkRefreshAhead(options.refreshAhead, name)
   if (options.fetchOnStaleThreshold !== undefined) checkSeconds(options.fetchOnStaleThreshold, 'fetchOnStaleThreshold', name)
   if (options.fetchOnMiss !== undefined && typeof options.fetchOnMiss !== 'boolean') {
     throw new CachebackError('E_INVALID_OPTION', `${name}: option "fetchOnMiss" must be a boolean, got ${String(options.fetchOnMiss)}`, { job: name })
@@ -117,6 +127,11 @@ export abstract class Job<A extends unknown[] = unknown[], T = unknown> {
   /** Seconds one dispatched refresh holds the refresh lock. */
   refreshTimeout(..._args: A): number {
     return this.options.refreshTimeout ?? DEFAULT_REFRESH_TIMEOUT
+  }
+
+  /** β of refresh ahead for these arguments (0 = off); see `JobOptions.refreshAhead`. */
+  refreshAhead(..._args: A): number {
+    return this.options.refreshAhead ?? DEFAULT_REFRESH_AHEAD
   }
 
   /** Value returned on a miss when the job does not fetch on miss. */

@@ -1,11 +1,13 @@
 /**
  * The read path: one store read, `decide()`, and the action its decision
- * names. A fresh hit resolves at once; stale dispatches a refresh and serves
- * the old value; refetch and miss fetch (single-flighted) or serve empty.
- * `readMany` answers many reads with one `getMany`. With `l1`, a fresh entry
- * held in process memory answers first (`readLocal`); anything else goes to
- * the store (another process may have refreshed it), and a fresh entry the
- * store gives back is admitted to the tier.
+ * names. A fresh hit resolves at once (and may dispatch a refresh ahead, in
+ * the background); stale dispatches a refresh and serves the old value;
+ * refetch and miss fetch (single-flighted) or serve empty. `readMany`
+ * answers many reads with one `getMany`. With `l1`, a fresh entry held in
+ * process memory answers first (`readLocal`, refreshing ahead as a store hit
+ * would); anything else goes to the store (another process may have
+ * refreshed it), and a fresh entry the store gives back is admitted to the
+ * tier.
  */
 import type { CacheCore } from './core.js'
 import { type Entry } from './entry.js'
@@ -14,7 +16,8 @@ import { type HitTier, hitEvent, missEvent, staleEvent, storeErrorEvent } from '
 import { fetchShared } from './fetch.js'
 import type { AnyJob } from './job.js'
 import type { L1 } from './l1/l1.js'
-import { type ReadPolicy, decide } from './policy.js'
+import { type ReadPolicy, decide, refreshesAhead } from './policy.js'
+import { dispatchAhead } from './refresh/ahead.js'
 import { trackDispatch } from './refresh/dispatch.js'
 import type { ReadResult } from './results.js'
 
@@ -39,7 +42,12 @@ class JobPolicy implements ReadPolicy {
   constructor(
     private readonly job: AnyJob,
     private readonly args: unknown[],
+    readonly random: () => number,
   ) {}
+
+  refreshAhead(): number {
+    return this.job.refreshAhead(...this.args)
+  }
 
   refetchStale(age: number): boolean {
     return this.job.shouldFetchStaleSynchronously(age, ...this.args)
@@ -94,7 +102,11 @@ export function readLocal<T>(core: CacheCore, job: AnyJob, args: unknown[], key:
     return undefined
   }
   if (core.listened) core.emit(hitEvent(job, key, decision.age, 'l1'))
-  return { status: 'hit', value: l1!.local!.valueOf(held) as T, age: decision.age, lifetime: job.lifetime(...args), tier: 'l1' }
+  const value = l1!.local!.valueOf(held) as T
+  // Refresh ahead as a store hit would: hot keys are the ones the tier answers.
+  if (!held.fetchMs || !refreshesAhead(held, core.now(), new JobPolicy(job, args, core.random))) return { status: 'hit', value, age: decision.age, lifetime: job.lifetime(...args), tier: 'l1' }
+  dispatchAhead(core, { job, key, args }, held)
+  return { status: 'hit', value, age: decision.age, lifetime: job.lifetime(...args), tier: 'l1', refreshAhead: true }
 }
 
 async function readThrough<T>(core: CacheCore, l1: L1, read: CacheRead, key: string): Promise<ReadResult<T>> {
@@ -156,21 +168,23 @@ const STORE: HitTier = 'store'
 /** Acts on an entry already read. */
 export function act<T>(core: CacheCore, read: StoreFailedRead, key: string, entry: Entry<T> | undefined): Promise<ReadResult<T>> {
   const { job, args } = read
-  const decision = decide(entry, core.now(), new JobPolicy(job, args))
+  const decision = decide(entry, core.now(), new JobPolicy(job, args, core.random))
   switch (decision.kind) {
     case 'hit':
       if (core.listened) core.emit(hitEvent(job, key, decision.age, STORE))
-      return Promise.resolve({ status: 'hit', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), tier: STORE })
+      if (!decision.refreshAhead) return Promise.resolve({ status: 'hit', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), tier: STORE })
+      dispatchAhead(core, { job, key, args }, decision.entry) // in the background: the hit does not wait
+      return Promise.resolve({ status: 'hit', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), tier: STORE, refreshAhead: true })
     case 'stale':
       core.emit(staleEvent(job, key, decision.age))
-      return trackDispatch(core, job, key, args).then((refresh) => ({ status: 'stale', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), refresh }))
+      return trackDispatch(core, { job, key, args }, { covers: decision.entry.createdAt }).then((refresh) => ({ status: 'stale', value: decision.entry.value, age: decision.age, lifetime: job.lifetime(...args), refresh }))
     case 'refetch':
       core.emit(missEvent(job, key, decision.age))
       return fetchValue<T>(core, read, key)
     case 'miss':
       core.emit(missEvent(job, key))
       if (decision.fetch) return fetchValue<T>(core, read, key)
-      return trackDispatch(core, job, key, args).then((refresh) => ({ status: 'miss', value: job.empty(...args), lifetime: job.lifetime(...args), refresh }))
+      return trackDispatch(core, { job, key, args }).then((refresh) => ({ status: 'miss', value: job.empty(...args), lifetime: job.lifetime(...args), refresh }))
   }
 }
 

@@ -27,6 +27,12 @@ export interface ReadResult<T> {
   tier?: HitTier
   /** For stale reads and non-fetching misses: what happened to the refresh. */
   refresh?: RefreshState
+  /**
+   * A hit that picked its entry for an early refresh (refresh ahead): one is
+   * dispatched in the background unless one is already in flight. The read
+   * did not wait for it.
+   */
+  refreshAhead?: true
 }
 
 /** What `peek` sees. */

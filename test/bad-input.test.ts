@@ -18,7 +18,7 @@ import { type AnyJob, type Cacheback, CachebackError, type CachebackErrorCode, t
 import { BeeQueueRefresher } from '../src/bee-queue/index.js'
 import { cachebackDirective } from '../src/graphql/index.js'
 import { pack } from '../src/codec.js'
-import { ENTRY_MAGIC, ENTRY_VERSION, decodeEntry, encodeEntry } from '../src/entry.js'
+import { ENTRY_LAYOUT, ENTRY_MAGIC, ENTRY_VERSION, decodeEntry, encodeEntry } from '../src/entry.js'
 import { lockKeyOf } from '../src/keys.js'
 import { type EngineSetup, createEngineSetup } from './helpers/engine.js'
 import { type Upstream, createServer, createUpstream, refreshContext, run } from './helpers/graphql.js'
@@ -428,8 +428,8 @@ const rows: Row[] = [
         return ctx.admin.set(key, bytes)
       }),
   },
-  { area: 'stored data', name: 'valid header, garbage payload', code: 'E_CORRUPT_ENTRY', message: /cannot be decoded: Data read, but end of buffer not reached/, names: [(c) => c.values.job.keyFor('garbage')], act: () => readOver('garbage', (key) => ctx.admin.set(key, Buffer.concat([entryBytes().subarray(0, 26), Buffer.from('garbage payload!')]))) },
-  { area: 'stored data', name: 'valid header, truncated payload', code: 'E_CORRUPT_ENTRY', message: /cannot be decoded/, names: [(c) => c.values.job.keyFor('cut')], act: () => readOver('cut', (key) => ctx.admin.set(key, entryBytes({ id: 'x', list: [1, 2, 3, 'four'] }).subarray(0, 34))) },
+  { area: 'stored data', name: 'valid header, garbage payload', code: 'E_CORRUPT_ENTRY', message: /cannot be decoded: Data read, but end of buffer not reached/, names: [(c) => c.values.job.keyFor('garbage')], act: () => readOver('garbage', (key) => ctx.admin.set(key, Buffer.concat([entryBytes().subarray(0, ENTRY_LAYOUT.headerBytes), Buffer.from('garbage payload!')]))) },
+  { area: 'stored data', name: 'valid header, truncated payload', code: 'E_CORRUPT_ENTRY', message: /cannot be decoded/, names: [(c) => c.values.job.keyFor('cut')], act: () => readOver('cut', (key) => ctx.admin.set(key, entryBytes({ id: 'x', list: [1, 2, 3, 'four'] }).subarray(0, ENTRY_LAYOUT.headerBytes + 3))) },
   { area: 'stored data', name: 'a Redis hash at the key (WRONGTYPE)', code: 'E_CORRUPT_ENTRY', message: /is not a cacheback entry: the key holds another Redis type than a string \(WRONGTYPE\)/, names: [(c) => c.values.job.keyFor('hash')], act: () => readOver('hash', (key) => ctx.admin.hset(key, 'field', 'not ours')) },
   {
     area: 'stored data',

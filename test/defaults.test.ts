@@ -14,7 +14,8 @@ describe('defaults', () => {
     const schema = buildSchema(`${cachebackTypeDefs}\ntype Query { a: Int @cacheback }`)
     const directive = schema.getDirective('cacheback')!
     const values = getDirectiveValues(directive, schema.getQueryType()!.getFields().a.astNode!) as Record<string, unknown>
-    expect({ lifetime: values.lifetime, ttl: values.ttl, fetchOnMiss: values.fetchOnMiss, refreshTimeout: values.refreshTimeout, scope: values.scope }).toEqual({
+    expect({ lifetime: values.lifetime, ttl: values.ttl, fetchOnMiss: values.fetchOnMiss, refreshTimeout: values.refreshTimeout, scope: values.scope, refreshAhead: values.refreshAhead }).toEqual({
+      refreshAhead: defaults.DEFAULT_REFRESH_AHEAD,
       lifetime: defaults.DEFAULT_LIFETIME,
       ttl: defaults.DEFAULT_TTL,
       fetchOnMiss: defaults.DEFAULT_FETCH_ON_MISS,
@@ -25,11 +26,12 @@ describe('defaults', () => {
 
   it('jobs and the refresher take theirs from defaults.ts', async () => {
     const job = cacheback(async () => 1, { name: 'defaultsProbe' }).job
-    expect([job.lifetime(), job.ttl(), job.refreshTimeout(), job.shouldFetchOnMiss()]).toEqual([
+    expect([job.lifetime(), job.ttl(), job.refreshTimeout(), job.shouldFetchOnMiss(), job.refreshAhead()]).toEqual([
       defaults.DEFAULT_LIFETIME,
       defaults.DEFAULT_TTL,
       defaults.DEFAULT_REFRESH_TIMEOUT,
       defaults.DEFAULT_FETCH_ON_MISS,
+      defaults.DEFAULT_REFRESH_AHEAD,
     ])
     const refresher = new BeeQueueRefresher()
     expect([refresher.queueName, refresher.prefix, refresher.maxPayloadBytes, refresher.redis]).toEqual([

@@ -16,7 +16,7 @@ import { slotOf } from '../src/redis/slots.js'
 import { stampKeyOf, tagIndex } from '../src/invalidation/index-keys.js'
 import { Cacheback, cacheback } from '../src/index.js'
 import { uniqueNamespace } from './helpers/namespace.js'
-import { type RedisClusterHandle, startRedisCluster } from './helpers/redis-server.js'
+import { type RedisClusterHandle, type RedisServerHandle, startRedisCluster, startRedisServer } from './helpers/redis-server.js'
 
 const redisUrl = inject('redisUrl')
 const NOW = 1_700_000_000_000
@@ -59,15 +59,19 @@ it.each(setups)('%s: invalidates 10,000 entries of one tag, each once', async (_
 const entryAt = (createdAt: number, ttlMs = 60_000): Buffer => encodeEntry({ value: 'v', createdAt, freshUntil: createdAt + 1000, expiresAt: createdAt + ttlMs })
 
 describe('Redis indexes', () => {
+  // A Redis of its own: the command counts below are server-wide, and other test files share the suite's Redis.
+  let server: RedisServerHandle
   let admin: Redis
   let store: RedisStore
-  beforeAll(() => {
-    admin = new Redis(redisUrl)
-    store = new RedisStore({ redis: redisUrl, commandTimeoutMs: SLOW_MACHINE_MS })
+  beforeAll(async () => {
+    server = await startRedisServer()
+    admin = new Redis(server.url)
+    store = new RedisStore({ redis: server.url, commandTimeoutMs: SLOW_MACHINE_MS })
   })
   afterAll(async () => {
     await store.close()
     admin.disconnect()
+    await server.stop()
   })
 
   it('live at least as long as their longest-lived entry, and stamps as long as remembered', async () => {
@@ -86,7 +90,7 @@ describe('Redis indexes', () => {
   })
 
   it('hold compact members, so a small index stays a listpack (about 110 bytes, not 1 KB)', async () => {
-    const cache = new Cacheback({ namespace: uniqueNamespace('idx-compact'), store: new RedisStore({ redis: redisUrl }) })
+    const cache = new Cacheback({ namespace: uniqueNamespace('idx-compact'), store: new RedisStore({ redis: server.url }) })
     const job = cacheback(async (id: number) => id, { name: 'graphql:SomeType.someField', cache, tags: (id) => [`thing:${id}`] })
     await job(7)
     const index = tagIndex(cache.namespace, 'thing:7')

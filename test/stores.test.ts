@@ -161,7 +161,7 @@ describe('RedisStore on a dedicated server', () => {
     expect(await admin.pttl(key)).toBeGreaterThan(25_000)
     await store.acquireLock(`${key}:refresh`, { now: NOW, until: NOW + 60_000, token: 't', ttlMs: 90_000 })
     expect(await admin.pttl(`${key}:refresh`)).toBeGreaterThan(85_000)
-    expect(await admin.get(`${key}:refresh`)).toBe(`${NOW + 60_000}:t`)
+    expect(await admin.get(`${key}:refresh`)).toBe(`${NOW + 60_000}::t`) // "<until>:<covers>:<token>", covering no entry
   })
 
   it('closes the client it created, and only that one', async () => {

@@ -71,7 +71,7 @@ describe('Redis not there yet', () => {
     servers.push(await startRedisServer({ port }))
     await cli.waitForLine(/ready: queue/)
     expect(cli.stdout).toContain(`[cacheback-worker] the queue's Redis at 127.0.0.1:${port} answers`)
-    expect(cli.stdout.at(-1)).toBe(`[cacheback-worker] ready: queue "${namespace}", concurrency 16`)
+    expect(cli.stdout.at(-1)).toBe(`[cacheback-worker] ready: queue "${namespace}", concurrency 64`)
     cli.child.kill('SIGTERM')
     expect(await cli.exited).toBe(0)
     expect(cli.stderr).toEqual([])

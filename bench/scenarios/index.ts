@@ -12,5 +12,6 @@ import { l1Memory } from './l1-memory.js'
 import { memory } from './memory.js'
 import { refreshThroughput } from './refresh-throughput.js'
 import { staleStorm } from './stale-storm.js'
+import { steadyLoad } from './steady-load.js'
 
-export const scenarios: readonly Scenario[] = [functionHit, graphqlList, graphqlListL1, staleStorm, refreshThroughput, memory, invalidation, l1Invalidation, l1Memory]
+export const scenarios: readonly Scenario[] = [functionHit, graphqlList, graphqlListL1, staleStorm, steadyLoad, refreshThroughput, memory, invalidation, l1Invalidation, l1Memory]

@@ -14,7 +14,7 @@
 import { performance } from 'node:perf_hooks'
 import { makeExecutableSchema } from '@graphql-tools/schema'
 import type { Redis } from 'ioredis'
-import { Cacheback, readHeader } from 'graphql-cacheback'
+import { Cacheback, ENTRY_LAYOUT, defaults, readHeader } from 'graphql-cacheback'
 import { cachebackTypeDefs, resolverJobs } from 'graphql-cacheback/graphql'
 import { DEFAULT_COMMAND_TIMEOUT_MS } from 'graphql-cacheback/redis'
 import { STORM_QUERY, detailsOf, stormTypeDefs } from '../processes/schemas.js'
@@ -31,13 +31,13 @@ const CLIENTS = 100
 const SERVERS = 2
 const UPSTREAM_LATENCY_MS = 200
 /** Seconds a value stays fresh: long enough to measure fresh hits and to refresh every key before any goes stale again. */
-const LIFETIME_S = 6
+const LIFETIME_S = 10
 /** Seconds a stale value may still be served (cacheback `ttl`; mercurius-cache `stale`). */
 const STALE_S = 3600
 /**
  * Refreshes the worker runs at once. A refresh waits 200 ms on the
  * upstream, so this, not CPU, sets how fast 1,000 stale keys are refreshed:
- * at the default (16) it takes at least 1,000 × 200 ms / 16 = 12.5 s. 100
+ * at the default (64) it takes at least 1,000 × 200 ms / 64 = 3.1 s. 100
  * lets the worker call the upstream as often at once as the 100 clients
  * would without a cache.
  */
@@ -157,7 +157,7 @@ function cachebackContender(context: ScenarioContext, servers: ServerProcess[], 
       return keys
     },
     async refreshedSince(entryKeys, since) {
-      const headers = await Promise.all(entryKeys.map((key) => redis.getrangeBuffer(key, 0, 25)))
+      const headers = await Promise.all(entryKeys.map((key) => redis.getrangeBuffer(key, 0, ENTRY_LAYOUT.headerBytes - 1)))
       return headers.map((bytes) => (readHeader(bytes)?.createdAt ?? 0) > since)
     },
   }
@@ -218,6 +218,7 @@ async function runRound(contender: Contender, upstream: SlowUpstream, pids: Pids
   const filledFrom = Date.now()
   await runLoad((i) => contender.clients[serverOf(i)].post(bodies[i]), KEYS, CLIENTS)
   const filledUntil = Date.now()
+  context.log(`${label}: ${contender.name}: filled ${KEYS} keys in ${filledUntil - filledFrom} ms`)
   upstream.latencyMs = UPSTREAM_LATENCY_MS
   const keys = await contender.entryKeys()
 
@@ -391,7 +392,7 @@ function report(rounds: number, results: Record<string, RoundResult[]>, workerLi
     notes: [
       `Query \`${STORM_QUERY}\` (one key per request, ${'~'}250-byte JSON value), request \`i\` reads key \`⌊i / ${READS_PER_KEY}⌋ mod ${KEYS}\`: each key is read by ${READS_PER_KEY} requests in a row, in flight together (a popular item on many screens), each sent to one of the ${SERVERS} servers by a hash of \`i\`, so both servers read every key. ${CLIENTS} clients in a closed loop (each sends its next request when the last is answered) over loopback HTTP with keep-alive. The upstream is an HTTP service in the benchmark process answering after ${UPSTREAM_LATENCY_MS} ms and counting calls per key.`,
       `A round: fill the ${int(KEYS)} keys through the servers (upstream without delay, so all are written within a fraction of a second), load them while fresh (\`fresh\`: up to ${FRESH_PHASE_MS / 1000} s, ending before any key can go stale), wait with no load until every key is stale (lifetime ${LIFETIME_S} s on the processes' real clocks), then load again (\`storm\`) until the benchmark, polling Redis every ${POLL_MS} ms, sees every key rewritten. \`storm\` latencies are of the requests started in that window; upstream calls are counted from the storm's start until ${UPSTREAM_LATENCY_MS + 300} ms after the load stopped. One warm-up round per contender, then ${rounds} rounds, contenders alternating.`,
-      `\`${OURS}\`: two Apollo Server 5 processes with \`@cacheback(lifetime: ${LIFETIME_S}, ttl: ${STALE_S})\` on \`Query.item\`, \`RedisStore({ redis: url })\` (command timeout ${DEFAULT_COMMAND_TIMEOUT_MS} ms, the default) and \`BeeQueueRefresher\`; one worker process, the \`cacheback-worker\` command (\`src/cli/worker.ts\`) with \`--concurrency ${WORKER_CONCURRENCY}\`: a refresh waits ${UPSTREAM_LATENCY_MS} ms on the upstream, so concurrency, not CPU, sets the refresh rate; at the default of 16, ${int(KEYS)} refreshes take at least ${int(KEYS)} × ${UPSTREAM_LATENCY_MS} ms ÷ 16 = ${((KEYS * UPSTREAM_LATENCY_MS) / 16 / 1000).toFixed(1)} s. A stale read answers with the old value once the refresh lock is taken and the job queued (or the lock found held). Worker: ${workerSummary.replace('[storm-worker] ', '')}${workerErrors.length ? `; ${workerErrors.length} error lines, first: ${workerErrors[0]}` : ''}.`,
+      `\`${OURS}\`: two Apollo Server 5 processes with \`@cacheback(lifetime: ${LIFETIME_S}, ttl: ${STALE_S})\` on \`Query.item\`, \`RedisStore({ redis: url })\` (command timeout ${DEFAULT_COMMAND_TIMEOUT_MS} ms, the default) and \`BeeQueueRefresher\`; one worker process, the \`cacheback-worker\` command (\`src/cli/worker.ts\`) with \`--concurrency ${WORKER_CONCURRENCY}\`: a refresh waits ${UPSTREAM_LATENCY_MS} ms on the upstream, so concurrency, not CPU, sets the refresh rate: at ${WORKER_CONCURRENCY}, ${int(KEYS)} refreshes take at least ${int(KEYS)} × ${UPSTREAM_LATENCY_MS} ms ÷ ${WORKER_CONCURRENCY} = ${((KEYS * UPSTREAM_LATENCY_MS) / WORKER_CONCURRENCY / 1000).toFixed(1)} s (the floor of \`all fresh after\`), at the default of ${defaults.DEFAULT_WORKER_CONCURRENCY} ${((KEYS * UPSTREAM_LATENCY_MS) / defaults.DEFAULT_WORKER_CONCURRENCY / 1000).toFixed(1)} s. A stale read answers with the old value once the refresh lock is taken and the job queued (or the lock found held). Worker: ${workerSummary.replace('[storm-worker] ', '')}${workerErrors.length ? `; ${workerErrors.length} error lines, first: ${workerErrors[0]}` : ''}.`,
       `\`${THEIRS}\`: two Fastify 5 + Mercurius 16 processes with mercurius-cache 8, \`ttl: ${LIFETIME_S}, stale: ${STALE_S}\`, Redis storage (ioredis, auto-pipelining). A stale hit (remaining TTL ≤ \`stale\`, read with PTTL) is answered with the old value and refreshed in the same process, without a lock: each process may refresh a key, and so may each read of it until the new value is written. Its \`dedupe\` count is reads of a key merged with one already running in that process.`,
       `Events: cacheback's \`stale\` (a stale value served), \`refresh-dispatched:bee-queue\` (this read took the lock and queued the refresh; the others found it in flight), \`miss\` (a synchronous fetch), \`store-error:<code>\` (a Redis call failed or timed out: the read falls through to a synchronous fetch). mercurius-cache's \`hit\` counts stale hits too (it does not tell them apart).`,
       `Requests that failed during the run: ${failed}.`,

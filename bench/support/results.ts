@@ -4,6 +4,7 @@
  * scenarios replaces only their sections and keeps the others.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
 import type { Scenario } from '../scenario.js'
 import { type MachineDescription, machineLines } from './machine.js'
 
@@ -14,15 +15,19 @@ export interface SectionContent {
   /** When this section was produced (ISO). */
   date: string
   elapsedSeconds?: number
+  /** 1-minute load average of the machine when the scenario started and ended (other work shares the cores). */
+  load?: [number, number]
 }
 
+const CPUS = os.cpus().length
 const begin = (name: string) => `<!-- scenario: ${name} -->`
 const end = (name: string) => `<!-- /scenario: ${name} -->`
 
 /** Renders one section with its markers. */
 function section(content: SectionContent, partial: boolean): string {
   const when = partial ? `_Updated ${content.date} by \`npm run bench -- ${content.scenario.name}\`._\n\n` : ''
-  const took = content.elapsedSeconds === undefined ? '' : `\n\n_Scenario time: ${content.elapsedSeconds.toFixed(0)} s._`
+  const load = content.load ? `; load average (1 min) ${content.load[0].toFixed(1)} at the start, ${content.load[1].toFixed(1)} at the end, on ${CPUS} cores` : ''
+  const took = content.elapsedSeconds === undefined ? '' : `\n\n_Scenario time: ${content.elapsedSeconds.toFixed(0)} s${load}._`
   return `${begin(content.scenario.name)}\n## ${content.scenario.name}\n\n${content.scenario.title}.\n\n${when}${content.markdown}${took}\n${end(content.scenario.name)}`
 }
 

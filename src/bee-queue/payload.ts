@@ -22,6 +22,8 @@ export interface RefreshPayload {
   token: string
   /** msgpack of the args array, base64. */
   args: string
+  /** Dispatched ahead (refresh ahead); absent otherwise. */
+  ahead?: true
 }
 
 /** Builds the payload of a request, refusing unserializable or oversized arguments. */
@@ -31,7 +33,8 @@ export function encodePayload(request: RefreshRequest, maxBytes: number): Refres
     throw new CachebackError('E_INVALID_PAYLOAD', `Refresh of "${request.job}": ${bad} cannot be sent to a worker`, { job: request.job, key: request.key })
   }
   const args = pack(request.args).toString('base64')
-  const payload = { v: PAYLOAD_VERSION, job: request.job, key: request.key, token: request.token, args }
+  const payload: RefreshPayload = { v: PAYLOAD_VERSION, job: request.job, key: request.key, token: request.token, args }
+  if (request.ahead) payload.ahead = true
   const size = Buffer.byteLength(JSON.stringify(payload))
   if (size > maxBytes) {
     throw new CachebackError('E_PAYLOAD_TOO_LARGE', `Refresh of "${request.job}": payload is ${size} bytes, over the limit of ${maxBytes} (maxPayloadBytes); the stale value stays served`, { job: request.job, key: request.key })
@@ -72,5 +75,7 @@ export function decodePayload(data: unknown, queueJobId?: string, limits: Payloa
     throw fail(`args cannot be decoded: ${messageOf(cause)}`, cause)
   }
   if (!Array.isArray(args)) throw fail('args is not an array')
-  return { job, key: p.key, token: p.token, args }
+  const request: RefreshRequest = { job, key: p.key, token: p.token, args }
+  if (p.ahead === true) request.ahead = true
+  return request
 }

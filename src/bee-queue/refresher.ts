@@ -8,7 +8,7 @@ import { DEFAULT_DISPATCH_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_QUEUE, 
 import { CachebackError, messageOf } from '../errors.js'
 import { jobIdOf } from '../keys.js'
 import type { RefreshRequest, Refresher } from '../refresh/refresher.js'
-import { encodePayload } from './payload.js'
+import { type RefreshPayload, encodePayload } from './payload.js'
 import type { BeeQueueRedis } from './connection.js'
 import { queueSettings, reloadScriptsOnReconnect } from './queue.js'
 
@@ -28,7 +28,18 @@ export interface BeeQueueRefresherOptions {
   prefix?: string
 }
 
-/** Dispatches refreshes to bee-queue workers. */
+/** A job waiting for the save of its tick's batch. */
+interface PendingSave {
+  job: Queue.Job<RefreshPayload>
+  resolve: () => void
+  reject: (error: unknown) => void
+}
+
+/**
+ * Dispatches refreshes to bee-queue workers. The jobs dispatched in one tick
+ * (the stale fields of one GraphQL execution level, say) are saved with one
+ * `Queue#saveAll`: one write to Redis for all of them.
+ */
 export class BeeQueueRefresher implements Refresher {
   readonly name = 'bee-queue'
   readonly redis: BeeQueueRedis
@@ -37,6 +48,7 @@ export class BeeQueueRefresher implements Refresher {
   readonly maxPayloadBytes: number
   private readonly dispatchTimeoutMs: number
   private readonly queues = new Map<string, Queue>()
+  private readonly unsaved = new Map<string, PendingSave[]>()
 
   constructor(options: BeeQueueRefresherOptions = {}) {
     if (options.redis !== undefined && typeof options.redis === 'object' && typeof (options.redis as { sendCommand?: unknown }).sendCommand === 'function') {
@@ -66,7 +78,7 @@ export class BeeQueueRefresher implements Refresher {
     const job = this.producer(request.queue ?? this.queueName).createJob(payload).setId(jobIdOf(request.key))
     // A worker gives the refresh up after refreshTimeout; the lock keeps others off until then too.
     if (request.timeoutMs !== undefined) job.timeout(Math.ceil(request.timeoutMs))
-    const save = job.save()
+    const save = this.save(request.queue ?? this.queueName, job)
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -82,6 +94,25 @@ export class BeeQueueRefresher implements Refresher {
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  /** Saves `job` with the others dispatched to its queue in this tick. */
+  private save(name: string, job: Queue.Job<RefreshPayload>): Promise<void> {
+    let batch = this.unsaved.get(name)
+    if (!batch) {
+      const pending: PendingSave[] = (batch = [])
+      this.unsaved.set(name, pending)
+      setImmediate(() => {
+        this.unsaved.delete(name)
+        this.producer(name)
+          .saveAll(pending.map((p) => p.job))
+          .then(
+            (errors) => pending.forEach((p) => (errors.has(p.job) ? p.reject(errors.get(p.job)) : p.resolve())),
+            (error: unknown) => pending.forEach((p) => p.reject(error)),
+          )
+      })
+    }
+    return new Promise<void>((resolve, reject) => batch.push({ job, resolve, reject }))
   }
 
   async close(): Promise<void> {

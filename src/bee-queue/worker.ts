@@ -1,6 +1,7 @@
 /**
- * The refresh worker: takes refresh jobs off the bee-queue queue and runs
- * them through a `Cacheback` (fetch, compare-and-set store, release lock).
+ * The refresh worker: takes refresh jobs off the bee-queue queue (many per
+ * Redis round trip, `job-loop.ts`) and runs them through a `Cacheback`
+ * (fetch, compare-and-set store, release lock).
  * Unknown jobs, malformed payloads and payloads over `maxPayloadBytes` are
  * rejected with a coded error, reported as `refresh-failed`, and the worker
  * keeps running.
@@ -12,6 +13,7 @@ import { CachebackError } from '../errors.js'
 import { refreshFailedEvent, storeErrorEvent } from '../events.js'
 import type { AnyJob } from '../job.js'
 import { lockKeyOf } from '../keys.js'
+import { JobLoop, type QueueJob } from './job-loop.js'
 import { type PayloadLimits, decodePayload } from './payload.js'
 import type { BeeQueueRedis } from './connection.js'
 import { queueSettings, reloadScriptsOnReconnect } from './queue.js'
@@ -26,7 +28,7 @@ export interface RefreshWorkerOptions {
   cache: Cacheback
   /** Jobs this worker runs, besides those already registered with `cache`. */
   jobs?: readonly (AnyJob | CachedFunctionLike)[]
-  /** Refreshes run at once (refreshes mostly wait on upstreams). @default 16 */
+  /** Refreshes run at once; refreshes mostly wait on upstreams, so this sets the refresh rate (README "Sizing the worker"). @default 64 */
   concurrency?: number
   /** Queue Redis connection. @default the cache's `BeeQueueRefresher` setting */
   redis?: BeeQueueRedis
@@ -70,11 +72,19 @@ export interface RefreshQueue {
 
 /** A running worker. */
 export interface RefreshWorker {
-  /** The bee-queue queue it consumes. */
+  /**
+   * The bee-queue queue it consumes. Besides bee-queue's own events it emits
+   * `succeeded` (job) and `failed` (job, error) once a refresh job is done and
+   * removed from the queue.
+   */
   readonly queue: RefreshQueue
   /** Resolves once connected and consuming. */
   ready(): Promise<void>
-  /** Stops taking jobs and waits up to `timeoutMs` for running refreshes. @default 30000 */
+  /**
+   * Stops taking jobs and waits up to `timeoutMs` for running refreshes;
+   * rejects ("Operation timed out") when some are still running then.
+   * @default 30000
+   */
   close(timeoutMs?: number): Promise<void>
 }
 
@@ -88,44 +98,60 @@ function payloadLimits(options: RefreshWorkerOptions, producer: BeeQueueRefreshe
 }
 
 /**
- * The queue's handlers. Failures thrown by the job handler were reported by
- * it; a job bee-queue gave up on (its timeout, the key's refreshTimeout) was
- * not: the `failed` handler reports it and marks the lock failed.
+ * The job loop over the queue. Failures thrown by the job handler were
+ * reported by it; a job given up on (its timeout, the key's refreshTimeout)
+ * was not: it is reported here and its lock marked failed.
  */
-function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLimits): void {
+function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLimits): JobLoop {
   const { cache } = options
   const reported = new WeakSet<object>() // failures already reported as events
-  queue.on('failed', (job, error) => {
-    if (reported.has(error)) return
-    let request
-    try {
-      request = decodePayload(job.data, String(job.id), limits)
-    } catch {
-      return
-    }
-    const { job: name, key, token } = request
-    const marked = cache.store.markLockFailed(lockKeyOf(key), token).catch((storeError) => cache.emit(storeErrorEvent(storeError, name, key)))
-    cache.track(marked.then(() => cache.emit(refreshFailedEvent(error, name, key, { via: 'bee-queue' }))))
+  return new JobLoop({
+    queue,
+    concurrency: options.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
+    stallIntervalMs: options.stallInterval ?? DEFAULT_STALL_INTERVAL_MS,
+    handle: (job) => runJob(cache, job, { jobsReady: options.jobsReady, limits, reported }),
+    finished: (job, error) => {
+      if (error !== undefined && !(typeof error === 'object' && error !== null && reported.has(error))) reportGivenUp(cache, job, error, limits)
+      // bee-queue's worker events, for those who count finished jobs.
+      if (error === undefined) queue.emit('succeeded', job, undefined)
+      else queue.emit('failed', job, error)
+    },
+    onError: (error) => cache.emit(storeErrorEvent(error)),
   })
-  queue.process(options.concurrency ?? DEFAULT_WORKER_CONCURRENCY, async (job) => {
-    let request
-    try {
-      request = decodePayload(job.data, String(job.id), limits)
-    } catch (error) {
-      const payload = error as CachebackError
-      cache.emit(refreshFailedEvent(error, payload.job, payload.key, { via: 'bee-queue' }))
-      reported.add(payload)
-      throw error
-    }
-    try {
-      await options.jobsReady
-      await cache.runRefresh({ ...request, via: 'queue' }) // skipped when the dispatcher's in-process fallback claimed it
-    } catch (error) {
-      const thrown = typeof error === 'object' && error !== null ? error : new Error(String(error))
-      reported.add(thrown)
-      throw thrown
-    }
-  })
+}
+
+/** Runs one queue job: a refresh. Failures are reported (by `runRefresh`, or here for payloads) and rethrown. */
+async function runJob(cache: Cacheback, job: QueueJob, context: { jobsReady?: Promise<unknown>; limits: PayloadLimits; reported: WeakSet<object> }): Promise<void> {
+  let request
+  try {
+    request = decodePayload(job.data, job.id, context.limits)
+  } catch (error) {
+    const payload = error as CachebackError
+    cache.emit(refreshFailedEvent(error, payload.job, payload.key, { via: 'bee-queue' }))
+    context.reported.add(payload)
+    throw error
+  }
+  try {
+    await context.jobsReady
+    await cache.runRefresh({ ...request, via: 'queue' }) // skipped when the dispatcher's in-process fallback claimed it
+  } catch (error) {
+    const thrown = typeof error === 'object' && error !== null ? error : new Error(String(error))
+    context.reported.add(thrown)
+    throw thrown
+  }
+}
+
+/** A job given up without a report (its timeout, the key's refreshTimeout): report it, and mark the lock failed. */
+function reportGivenUp(cache: Cacheback, job: QueueJob, error: unknown, limits: PayloadLimits): void {
+  let request
+  try {
+    request = decodePayload(job.data, job.id, limits)
+  } catch {
+    return
+  }
+  const { job: name, key, token } = request
+  const marked = cache.store.markLockFailed(lockKeyOf(key), token).catch((storeError) => cache.emit(storeErrorEvent(storeError, name, key)))
+  cache.track(marked.then(() => cache.emit(refreshFailedEvent(error, name, key, { via: 'bee-queue', ahead: request.ahead }))))
 }
 
 /** Starts a worker that runs dispatched refreshes. */
@@ -142,21 +168,27 @@ export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker
   )
   queue.on('error', (error) => cache.emit(storeErrorEvent(error)))
   reloadScriptsOnReconnect(queue, (error) => cache.emit(storeErrorEvent(error)))
-  consume(queue, options, limits)
+  const loop = consume(queue, options, limits)
+  const started = (async () => {
+    await options.jobsReady
+    await queue.ready()
+    await queue.checkStalledJobs()
+    loop.start()
+  })()
+  started.catch((error) => cache.emit(storeErrorEvent(error)))
   const stallTimer = setInterval(() => {
     queue.checkStalledJobs().catch((error) => cache.emit(storeErrorEvent(error)))
   }, stallInterval)
   stallTimer.unref()
   return {
     queue,
-    ready: async () => {
-      await options.jobsReady
-      await queue.ready()
-      await queue.checkStalledJobs()
-    },
+    ready: () => started,
     close: async (timeoutMs = DEFAULT_WORKER_CLOSE_TIMEOUT_MS) => {
       clearInterval(stallTimer)
+      await started.catch(() => undefined)
+      const stillRunning = await loop.close(timeoutMs)
       await queue.close(timeoutMs)
+      if (stillRunning > 0) throw new Error(`Operation timed out: ${stillRunning} refreshes still running after ${timeoutMs} ms (the stall check hands their jobs to another worker)`)
     },
   }
 }

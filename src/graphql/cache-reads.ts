@@ -31,6 +31,8 @@ export interface CacheReads {
   stale: number
   /** Fields not in the cache (fetched, or empty with `fetchOnMiss: false`). */
   miss: number
+  /** Fields served fresh that dispatched a refresh ahead (unless one was under way); present only when not 0. */
+  refreshAhead?: number
   /** The stale fields, at most 100 (the counts stay exact). */
   staleFields: StaleField[]
 }
@@ -43,6 +45,7 @@ export function recordRead(context: unknown, result: ReadResult<unknown>, path: 
   let reads = records.get(context)
   if (!reads) records.set(context, (reads = { hit: 0, stale: 0, miss: 0, staleFields: [] }))
   reads[result.status]++
+  if (result.refreshAhead) reads.refreshAhead = (reads.refreshAhead ?? 0) + 1
   if (result.status === 'stale' && reads.staleFields.length < DEFAULT_MAX_STALE_FIELDS) {
     reads.staleFields.push({ path: responsePathAsArray(path), coordinate, age: Math.round(result.age ?? 0), lifetime: result.lifetime, refresh: result.refresh ?? 'in-flight' })
   }

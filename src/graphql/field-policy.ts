@@ -4,7 +4,7 @@
  */
 import { getDirective } from '@graphql-tools/utils'
 import { type GraphQLFieldConfig, type GraphQLObjectType, type GraphQLSchema, getNamedType, isLeafType, isNonNullType } from 'graphql'
-import { DEFAULT_FETCH_ON_MISS, DEFAULT_LIFETIME, DEFAULT_REFRESH_TIMEOUT, DEFAULT_TTL } from '../defaults.js'
+import { DEFAULT_FETCH_ON_MISS, DEFAULT_LIFETIME, DEFAULT_REFRESH_AHEAD, DEFAULT_REFRESH_TIMEOUT, DEFAULT_TTL } from '../defaults.js'
 import { CachebackError, messageOf } from '../errors.js'
 import { entityKeyFields, isFederationRootField, requiredFields } from './federation.js'
 import { type TagTemplate, parseTagTemplates } from './tag-templates.js'
@@ -24,7 +24,7 @@ export interface FieldPolicy {
   tags?: TagTemplate[]
   /** The field's normalized selection set is part of the key and of the refresh payload. */
   keySelection: boolean
-  /** Refresh-ahead β (0: off). */
+  /** β of refresh ahead (0 = off). */
   refreshAhead: number
   /** A field of the query type: its key does not depend on `rootValue`, its refresh gets `undefined` as parent; its fields read no entity. */
   root: boolean
@@ -89,7 +89,7 @@ export function fieldPolicy({ schema, type, fieldName, field, hasScopeFunction }
     keyFields: (args.keyFields as string[] | undefined) ?? entityKeyFields(type),
     queue: args.queue as string | undefined,
     keySelection: (args.keySelection as boolean | undefined) ?? false,
-    refreshAhead: (args.refreshAhead as number | undefined) ?? 0,
+    refreshAhead: (args.refreshAhead as number | undefined) ?? DEFAULT_REFRESH_AHEAD,
     root,
     parentType: type.name,
   }
@@ -105,6 +105,8 @@ function checkPolicy(policy: FieldPolicy, type: GraphQLObjectType, field: GraphQ
     const value = policy[name]
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw schemaError(coordinate, `${name} must be a positive number of seconds, got ${String(value)}`)
   }
+  const beta = policy.refreshAhead
+  if (typeof beta !== 'number' || !Number.isFinite(beta) || beta < 0) throw schemaError(coordinate, `refreshAhead must be a finite number ≥ 0 (0 = off), got ${String(beta)}`)
   if (policy.ttl < policy.lifetime) throw schemaError(coordinate, `ttl (${policy.ttl}) must not be shorter than lifetime (${policy.lifetime})`)
   if (!policy.fetchOnMiss && isNonNullType(field.type)) {
     throw schemaError(coordinate, `fetchOnMiss: false needs a nullable field (a miss returns null), but the type is ${String(field.type)}`)

@@ -79,7 +79,7 @@ export class ResolverJob extends Job<ResolverJobArgs, unknown> {
   private readonly context: RefreshContextFactory
 
   constructor({ policy, resolve, info, context, cache }: ResolverJobOptions) {
-    super({ name: jobNameOf(policy.coordinate), cache, lifetime: policy.lifetime, ttl: policy.ttl, refreshTimeout: policy.refreshTimeout, fetchOnMiss: policy.fetchOnMiss, queue: policy.queue })
+    super({ name: jobNameOf(policy.coordinate), cache, lifetime: policy.lifetime, ttl: policy.ttl, refreshTimeout: policy.refreshTimeout, fetchOnMiss: policy.fetchOnMiss, queue: policy.queue, refreshAhead: policy.refreshAhead })
     this.policy = policy
     this.original = resolve
     this.info = info

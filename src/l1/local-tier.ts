@@ -82,14 +82,14 @@ export class LocalTier {
    */
   admit(key: string, entry: Entry, bytes: Uint8Array, ticket: number): void {
     if (ticket !== this.sequence && !this.admissible(key, ticket)) return
-    const { createdAt, freshUntil, expiresAt } = entry
+    const { createdAt, freshUntil, expiresAt, fetchMs } = entry
     const encodedBytes = bytes.byteLength - HEADER_BYTES
     if (this.protect === 'freeze' && isFreezable(entry.value)) {
       deepFreeze(entry.value)
-      this.lru.set(key, { value: entry.value, createdAt, freshUntil, expiresAt, payload: undefined, encodedBytes })
+      this.lru.set(key, { value: entry.value, createdAt, freshUntil, expiresAt, fetchMs, payload: undefined, encodedBytes })
     } else {
       // An own copy: the store's buffer may be a slice of a larger socket read.
-      this.lru.set(key, { value: undefined, createdAt, freshUntil, expiresAt, payload: new Uint8Array(bytes.subarray(HEADER_BYTES)), encodedBytes })
+      this.lru.set(key, { value: undefined, createdAt, freshUntil, expiresAt, fetchMs, payload: new Uint8Array(bytes.subarray(HEADER_BYTES)), encodedBytes })
     }
   }
 

@@ -15,7 +15,7 @@ import { lockKeyOf } from '../keys.js'
 import type { InvalidateRequest, InvalidationTarget, StoreSetOptions } from '../stores/store.js'
 import { INDEX_ADD_LUA, INDEX_STAMP_LUA, MARK_ENTRIES_LUA } from './invalidation-scripts.js'
 import { RedisScript, type RedisClient } from './redis-script.js'
-import { SET_ENTRY_LUA } from './scripts.js'
+import { SET_ENTRY_LUA, SET_ENTRY_RELEASE_LOCK_LUA } from './scripts.js'
 import { keyOfMember, memberOf } from './members.js'
 import { slotOf } from './slots.js'
 
@@ -23,6 +23,7 @@ import { slotOf } from './slots.js'
 export type BoundedCall = <T>(op: string, keys: string | readonly string[], run: (client: RedisClient) => Promise<T>) => Promise<T>
 
 const setEntry = new RedisScript(SET_ENTRY_LUA)
+const setEntryReleaseLock = new RedisScript(SET_ENTRY_RELEASE_LOCK_LUA)
 const indexAdd = new RedisScript(INDEX_ADD_LUA)
 const indexStamp = new RedisScript(INDEX_STAMP_LUA)
 const markEntries = new RedisScript(MARK_ENTRIES_LUA)
@@ -37,15 +38,21 @@ export interface EntryWriteArgs {
   options: StoreSetOptions
   /** PX of the entry, whole ms. */
   ttlMs: number
+  /** Standalone only: the refresh lock to hand over in the same script (RELEASE_LOCK_LUA's arguments). */
+  release?: { lockKey: string; token: string; holdUntil: string; holdPx: string }
 }
 
 /** The compare-and-set write, filing the entry in `options.indexes`. True when written (also when stored stale). */
-export async function writeEntry(call: BoundedCall, cluster: boolean, { key, data, options, ttlMs }: EntryWriteArgs): Promise<boolean> {
+export async function writeEntry(call: BoundedCall, cluster: boolean, { key, data, options, ttlMs, release }: EntryWriteArgs): Promise<boolean> {
   const indexes = options.indexes ?? []
-  const args = [Buffer.from(data), String(options.createdAt), ttlMs]
+  const args = [asBuffer(data), String(options.createdAt), ttlMs]
   if (!cluster || indexes.length === 0) {
     const keys = [key, ...indexes.flatMap((index) => [index, stampKeyOf(index)])]
     const member = indexes.length > 0 ? memberOf(indexes[0], key) : ''
+    if (release) {
+      const releaseArgs = [release.token, release.holdUntil, release.holdPx]
+      return (await call('SET', key, (client) => setEntryReleaseLock.run(client, [...keys, release.lockKey], [...args, '0', '0', member, ...releaseArgs]))) !== 0
+    }
     return (await call('SET', key, (client) => setEntry.run(client, keys, [...args, '0', '0', member]))) !== 0
   }
   const expiresAt = readHeader(data)?.expiresAt ?? 0
@@ -55,6 +62,11 @@ export async function writeEntry(call: BoundedCall, cluster: boolean, { key, dat
   const stale = Math.max(0, ...stamps.map(([s]) => Number(s) || 0))
   const purge = Math.max(0, ...stamps.map(([, p]) => Number(p) || 0))
   return (await call('SET', key, (client) => setEntry.run(client, [key], [...args, String(stale), String(purge), '']))) !== 0
+}
+
+/** The bytes as a Buffer, without a copy when they already are one. */
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
 }
 
 /** Marks stale or purges what the target reaches; the number of entries reached. */

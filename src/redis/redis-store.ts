@@ -7,9 +7,9 @@
  */
 import { Redis, type RedisOptions } from 'ioredis'
 import { DEFAULT_COMMAND_TIMEOUT_MS, reconnectDelayMs } from '../defaults.js'
-import { CachebackError, messageOf } from '../errors.js'
+import { CachebackError } from '../errors.js'
 import type { InvalidationBus } from '../l1/bus.js'
-import type { InvalidateRequest, InvalidationTarget, LockHold, LockRequest, LockResult, RefreshClaim, Store, StoreSetOptions } from '../stores/store.js'
+import type { InvalidateRequest, InvalidationTarget, LockHold, LockRelease, LockRequest, LockResult, RefreshClaim, Store, StoreSetOptions } from '../stores/store.js'
 import { RedisBus } from './bus.js'
 import { type FailedCall, nullOnWrongType, timeoutError, wrapError } from './redis-errors.js'
 import { type BoundedCall, invalidateTarget, writeEntry } from './redis-invalidation.js'
@@ -113,6 +113,18 @@ export class RedisStore implements Store {
     return invalidateTarget(this.bounded, this.client.isCluster, target, request)
   }
 
+  /** One script on a standalone Redis; on a Cluster (entry and lock in different slots) `set`, then `releaseLock`. */
+  async setAndReleaseLock(key: string, data: Uint8Array, options: StoreSetOptions, release: LockRelease): Promise<boolean> {
+    if (this.client.isCluster) {
+      const written = await this.set(key, data, options)
+      await this.releaseLock(release.lockKey, release.token, release.hold)
+      return written
+    }
+    const { hold } = release
+    const releaseArgs = { lockKey: release.lockKey, token: release.token, holdUntil: hold ? String(hold.until) : '', holdPx: hold ? String(wholeMs(hold.ttlMs, 'ttlMs', release.lockKey)) : '' }
+    return writeEntry(this.bounded, false, { key, data, options, ttlMs: wholeMs(options.ttlMs, 'ttlMs', key), release: releaseArgs })
+  }
+
   async delete(key: string): Promise<void> {
     await this.call('DEL', key, (client) => client.del(key))
   }
@@ -122,7 +134,8 @@ export class RedisStore implements Store {
   }
 
   async acquireLock(lockKey: string, request: LockRequest): Promise<LockResult> {
-    const args = [String(request.now), String(request.until), request.token, wholeMs(request.ttlMs, 'ttlMs', lockKey)]
+    const covers = request.covers === undefined ? '' : String(request.covers)
+    const args = [String(request.now), String(request.until), request.token, wholeMs(request.ttlMs, 'ttlMs', lockKey), covers]
     const result = await this.call('LOCK', lockKey, (client) => acquireLock.run(client, [lockKey], args))
     return result === 1 ? 'acquired' : result === 2 ? 'failed' : 'held'
   }

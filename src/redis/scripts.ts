@@ -13,6 +13,89 @@ import { CREATED_AT, EXPIRES_AT, FILE_FUNCTION, FRESH_UNTIL_AT, HEADER, INVALIDA
 const IS_ENTRY = isEntry('current')
 
 /**
+ * Lua: the string at a key, or false when absent or of another Redis type
+ * (GET's WRONGTYPE error is caught: one command, no TYPE before it).
+ */
+const READ_STRING = `local function readString(key)
+  local value = redis.pcall('GET', key)
+  if type(value) ~= 'string' then
+    return false
+  end
+  return value
+end
+`
+
+/** Lua: releases or holds a refresh lock carrying a token (see RELEASE_LOCK_LUA); 1 when acted on. */
+const RELEASE = `local function release(key, wanted, holdUntil, holdPx)
+  local current = readString(key)
+  if not current then
+    return 0
+  end
+  local covers, token = string.match(current, '^[^:]+:([^:]*):(.*)$')
+  if token and string.sub(token, 1, 1) == '!' then
+    token = string.sub(token, 2)
+  end
+  if not token or (wanted ~= '' and token ~= wanted) then
+    return 0
+  end
+  if holdUntil == '' then
+    redis.call('DEL', key)
+  else
+    redis.call('SET', key, holdUntil .. ':' .. covers .. ':' .. token, 'PX', holdPx)
+  end
+  return 1
+end
+`
+
+/**
+ * Lua function `setEntry(lastIndexKey)`: the compare-and-set write of
+ * SET_ENTRY_LUA (KEYS[1] the entry, KEYS[2..lastIndexKey] its index pairs,
+ * ARGV[1..6] as there), returning what that script returns.
+ */
+const SET_ENTRY_FUNCTION = `local function setEntry(lastIndexKey)
+  local created = tonumber(ARGV[2])
+  local staleAt = tonumber(ARGV[4])
+  local purgedAt = tonumber(ARGV[5])
+  for i = 2, lastIndexKey, 2 do
+    local stamp = redis.call('HMGET', KEYS[i + 1], 's', 'p')
+    staleAt = math.max(staleAt, tonumber(stamp[1]) or 0)
+    purgedAt = math.max(purgedAt, tonumber(stamp[2]) or 0)
+  end
+  local current = readString(KEYS[1])
+  if current and ${IS_ENTRY} then
+    if struct.unpack('>d', current, ${CREATED_AT}) > created and struct.unpack('>d', current, ${EXPIRES_AT}) > created then
+      return 0
+    end
+    local mark = struct.unpack('>d', current, ${INVALIDATED_AT})
+    staleAt = math.max(staleAt, mark)
+    if struct.unpack('>d', current, ${EXPIRES_AT}) == 0 then
+      purgedAt = math.max(purgedAt, mark)
+    end
+  end
+  if created < purgedAt then
+    return 0
+  end
+  local ours = #ARGV[1] >= ${HEADER}
+  local expiresAt = 0
+  if ours then
+    expiresAt = struct.unpack('>d', ARGV[1], ${EXPIRES_AT})
+  end
+  for i = 2, lastIndexKey, 2 do
+    file(KEYS[i], ARGV[6], expiresAt, ARGV[2], ARGV[3])
+  end
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+  if ours and created < staleAt then
+    if struct.unpack('>d', ARGV[1], ${FRESH_UNTIL_AT}) > created then
+      redis.call('SETRANGE', KEYS[1], ${ENTRY_LAYOUT.freshUntilOffset}, struct.pack('>d', created))
+    end
+    redis.call('SETRANGE', KEYS[1], ${ENTRY_LAYOUT.invalidatedAtOffset}, struct.pack('>d', staleAt))
+    return 2
+  end
+  return 1
+end
+`
+
+/**
  * Compare-and-set write of an entry, filing it in its indexes first, with
  * the invalidation rule of `src/invalidation/write-rule.ts`.
  */
@@ -33,50 +116,30 @@ export const SET_ENTRY_LUA = `-- KEYS[1]  entry key
 -- even when its header says it was created later), or a purge (a tombstone,
 -- or a purge stamp) came after createdAt. Data not in the entry format
 -- (wrong magic, version or length, or a key of another Redis type, which GET
--- would refuse with WRONGTYPE) is overwritten.
+-- refuses with WRONGTYPE) is overwritten.
 ${FILE_FUNCTION}
-local created = tonumber(ARGV[2])
-local staleAt = tonumber(ARGV[4])
-local purgedAt = tonumber(ARGV[5])
-for i = 2, #KEYS, 2 do
-  local stamp = redis.call('HMGET', KEYS[i + 1], 's', 'p')
-  staleAt = math.max(staleAt, tonumber(stamp[1]) or 0)
-  purgedAt = math.max(purgedAt, tonumber(stamp[2]) or 0)
-end
-local current = false
-if redis.call('TYPE', KEYS[1]).ok == 'string' then
-  current = redis.call('GET', KEYS[1])
-end
-if current and ${IS_ENTRY} then
-  if struct.unpack('>d', current, ${CREATED_AT}) > created and struct.unpack('>d', current, ${EXPIRES_AT}) > created then
-    return 0
-  end
-  local mark = struct.unpack('>d', current, ${INVALIDATED_AT})
-  staleAt = math.max(staleAt, mark)
-  if struct.unpack('>d', current, ${EXPIRES_AT}) == 0 then
-    purgedAt = math.max(purgedAt, mark)
-  end
-end
-if created < purgedAt then
-  return 0
-end
-local ours = #ARGV[1] >= ${HEADER}
-local expiresAt = 0
-if ours then
-  expiresAt = struct.unpack('>d', ARGV[1], ${EXPIRES_AT})
-end
-for i = 2, #KEYS, 2 do
-  file(KEYS[i], ARGV[6], expiresAt, ARGV[2], ARGV[3])
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-if ours and created < staleAt then
-  if struct.unpack('>d', ARGV[1], ${FRESH_UNTIL_AT}) > created then
-    redis.call('SETRANGE', KEYS[1], ${ENTRY_LAYOUT.freshUntilOffset}, struct.pack('>d', created))
-  end
-  redis.call('SETRANGE', KEYS[1], ${ENTRY_LAYOUT.invalidatedAtOffset}, struct.pack('>d', staleAt))
-  return 2
-end
-return 1
+${READ_STRING}${SET_ENTRY_FUNCTION}return setEntry(#KEYS)
+`
+
+/**
+ * The end of a successful refresh in one step: the write of SET_ENTRY_LUA,
+ * then the hand-over of its refresh lock (standalone Redis only: on a Cluster
+ * the lock is in another slot).
+ */
+export const SET_ENTRY_RELEASE_LOCK_LUA = `-- KEYS[1]  entry key
+-- KEYS[2..n-1] pairs of (index key, its stamp key), as SET_ENTRY_LUA
+-- KEYS[n]  the entry's refresh lock key
+-- ARGV[1..6] as SET_ENTRY_LUA
+-- ARGV[7]  token of the lock holder
+-- ARGV[8]  hold: new logical expiry of the lock, ms epoch ('' = delete it)
+-- ARGV[9]  hold: PX safety-net ttl, whole ms ('' when no hold)
+-- The write of SET_ENTRY_LUA, then the release of RELEASE_LOCK_LUA (done
+-- whether the write happened or was refused). Returns what SET_ENTRY_LUA
+-- returns.
+${FILE_FUNCTION}
+${READ_STRING}${SET_ENTRY_FUNCTION}${RELEASE}local written = setEntry(#KEYS - 1)
+release(KEYS[#KEYS], ARGV[7], ARGV[8], ARGV[9])
+return written
 `
 
 /**
@@ -87,10 +150,7 @@ export const EXPIRE_ENTRY_LUA = `-- KEYS[1]  entry key
 -- Returns 1 when an entry is stored (freshUntil lowered to ARGV[1] when it
 -- was later), 0 when the key is missing or does not hold an entry.
 -- SETRANGE rewrites the 8 freshUntil bytes only and keeps the key's PTTL.
-if redis.call('TYPE', KEYS[1]).ok ~= 'string' then
-  return 0
-end
-local current = redis.call('GET', KEYS[1])
+${READ_STRING}local current = readString(KEYS[1])
 if not current or not (${IS_ENTRY}) then
   return 0
 end
@@ -103,32 +163,36 @@ return 1
 `
 
 /**
- * Takes a refresh lock when it is absent or its logical expiry has passed.
+ * Takes a refresh lock when it is absent, its logical expiry has passed, or
+ * the request covers a newer entry than the lock does.
  */
 export const ACQUIRE_LOCK_LUA = `-- KEYS[1]  lock key
 -- ARGV[1]  now on the cache's clock, ms epoch
 -- ARGV[2]  logical expiry of the new lock (until), ms epoch
 -- ARGV[3]  token of the new holder
 -- ARGV[4]  PX safety-net ttl, whole ms
--- The lock value is "<until>:<token>", or "<until>:!<token>" once the holder's
--- refresh failed. Returns 1 when taken; 0 when another holder's until is still
--- after now; 2 when so, and that holder's refresh failed. Anything else at
--- the key is overwritten.
-local current = false
-if redis.call('TYPE', KEYS[1]).ok == 'string' then
-  current = redis.call('GET', KEYS[1])
-end
+-- ARGV[5]  createdAt of the entry the refresh replaces, ms epoch ('' = none)
+-- The lock value is "<until>:<covers>:<token>", or "<until>:<covers>:!<token>"
+-- once the holder's refresh failed; <covers> is the createdAt of the entry
+-- that refresh replaces ('' = none). Returns 1 when taken; 0 when another
+-- holder's until is still after now and the request names no newer entry
+-- than <covers>; 2 when so, and that holder's refresh failed. Anything else
+-- at the key is overwritten.
+${READ_STRING}local current = readString(KEYS[1])
 if current then
-  local heldUntil, rest = string.match(current, '^([^:]+):(.*)$')
+  local heldUntil, covers, token = string.match(current, '^([^:]+):([^:]*):(.*)$')
   heldUntil = tonumber(heldUntil)
   if heldUntil and heldUntil > tonumber(ARGV[1]) then
-    if string.sub(rest, 1, 1) == '!' then
-      return 2
+    local newer = ARGV[5] ~= '' and (covers == '' or (tonumber(covers) ~= nil and tonumber(ARGV[5]) > tonumber(covers)))
+    if not newer then
+      if string.sub(token, 1, 1) == '!' then
+        return 2
+      end
+      return 0
     end
-    return 0
   end
 end
-redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[3], 'PX', ARGV[4])
+redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[5] .. ':' .. ARGV[3], 'PX', ARGV[4])
 return 1
 `
 
@@ -139,29 +203,11 @@ export const RELEASE_LOCK_LUA = `-- KEYS[1]  lock key
 -- ARGV[1]  token of the holder ('' = whoever holds it)
 -- ARGV[2]  hold: new logical expiry, ms epoch ('' = delete the lock)
 -- ARGV[3]  hold: PX safety-net ttl, whole ms ('' when no hold)
--- Acts only when the lock value "<until>:<token>" carries ARGV[1]: deletes it,
--- or with a hold rewrites it as "<ARGV[2]>:<token>" PX ARGV[3].
--- Returns 1 when released or rewritten, 0 otherwise.
-if redis.call('TYPE', KEYS[1]).ok ~= 'string' then
-  return 0
-end
-local current = redis.call('GET', KEYS[1])
-if current then
-  local colon = string.find(current, ':', 1, true)
-  local token = colon and string.sub(current, colon + 1)
-  if token and string.sub(token, 1, 1) == '!' then
-    token = string.sub(token, 2)
-  end
-  if token and (ARGV[1] == '' or token == ARGV[1]) then
-    if ARGV[2] == '' then
-      redis.call('DEL', KEYS[1])
-    else
-      redis.call('SET', KEYS[1], ARGV[2] .. ':' .. token, 'PX', ARGV[3])
-    end
-    return 1
-  end
-end
-return 0
+-- Acts only when the lock value "<until>:<covers>:<token>" carries ARGV[1]:
+-- deletes it, or with a hold rewrites it as "<ARGV[2]>:<covers>:<token>"
+-- PX ARGV[3] (a failure mark is dropped). Returns 1 when released or
+-- rewritten, 0 otherwise.
+${READ_STRING}${RELEASE}return release(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 `
 
 /**
@@ -169,17 +215,14 @@ return 0
  */
 export const MARK_LOCK_FAILED_LUA = `-- KEYS[1]  lock key
 -- ARGV[1]  token of the holder
--- Rewrites "<until>:<token>" as "<until>:!<token>" (KEEPTTL) when the lock still
--- carries ARGV[1], so reads until <until> learn the refresh failed.
--- Returns 1 when marked, 0 otherwise.
-if redis.call('TYPE', KEYS[1]).ok ~= 'string' then
-  return 0
-end
-local current = redis.call('GET', KEYS[1])
+-- Rewrites "<until>:<covers>:<token>" as "<until>:<covers>:!<token>" (KEEPTTL)
+-- when the lock still carries ARGV[1], so reads until <until> learn the
+-- refresh failed. Returns 1 when marked, 0 otherwise.
+${READ_STRING}local current = readString(KEYS[1])
 if current then
-  local colon = string.find(current, ':', 1, true)
-  if colon and string.sub(current, colon + 1) == ARGV[1] then
-    redis.call('SET', KEYS[1], string.sub(current, 1, colon) .. '!' .. ARGV[1], 'KEEPTTL')
+  local head, token = string.match(current, '^([^:]+:[^:]*:)(.*)$')
+  if token and token == ARGV[1] then
+    redis.call('SET', KEYS[1], head .. '!' .. ARGV[1], 'KEEPTTL')
     return 1
   end
 end
@@ -197,10 +240,7 @@ export const CLAIM_REFRESH_LUA = `-- KEYS[1]  claim key ("<lock key>:claim")
 -- The value is "<path>:<token>". Returns 1 when ARGV[2] may run the refresh:
 -- no claim for this token yet (taken now, replacing another token's claim)
 -- or this path's own; 0 when the other path claimed this token first.
-local current = false
-if redis.call('TYPE', KEYS[1]).ok == 'string' then
-  current = redis.call('GET', KEYS[1])
-end
+${READ_STRING}local current = readString(KEYS[1])
 if current then
   local via, token = string.match(current, '^([^:]*):(.*)$')
   if token == ARGV[1] then

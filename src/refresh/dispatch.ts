@@ -14,9 +14,25 @@ import { checkSeconds } from '../policy.js'
 import type { RefreshState } from '../results.js'
 import type { RefreshRequest } from './refresher.js'
 
+/** What a dispatch is for. */
+export interface DispatchOptions {
+  /** `createdAt` of the entry the read saw (undefined for a miss): the lock covers it (`LockRequest.covers`). */
+  covers?: number
+  /** Dispatched by a fresh read (refresh ahead). */
+  ahead?: boolean
+}
+
+/** The job call a refresh is dispatched for. */
+export interface DispatchCall {
+  job: AnyJob
+  key: string
+  /** Prepared arguments of the job. */
+  args: unknown[]
+}
+
 /** Dispatches a refresh and tracks it for `drain()`. */
-export function trackDispatch(core: CacheCore, job: AnyJob, key: string, args: unknown[]): Promise<RefreshState> {
-  const dispatched = dispatch(core, job, key, args)
+export function trackDispatch(core: CacheCore, call: DispatchCall, options: DispatchOptions = {}): Promise<RefreshState> {
+  const dispatched = dispatch(core, call, options)
   core.track(dispatched)
   return dispatched
 }
@@ -25,7 +41,7 @@ export function trackDispatch(core: CacheCore, job: AnyJob, key: string, args: u
  * `in-flight` when another read (anywhere) holds the lock; `failed` when the
  * holder's refresh failed or the payload is refused for these arguments.
  */
-async function dispatch(core: CacheCore, job: AnyJob, key: string, args: unknown[]): Promise<RefreshState> {
+async function dispatch(core: CacheCore, { job, key, args }: DispatchCall, options: DispatchOptions): Promise<RefreshState> {
   const token = randomUUID()
   const now = core.now()
   let timeoutMs: number
@@ -33,12 +49,13 @@ async function dispatch(core: CacheCore, job: AnyJob, key: string, args: unknown
     timeoutMs = checkSeconds(job.refreshTimeout(...args), 'refreshTimeout', job.name) * 1000
   } catch (error) {
     // Without a valid lock duration the refresh could not be deduplicated: refuse it (stale-if-error).
-    core.emit(refreshFailedEvent(error, job, key, { via: core.refresher.name }))
+    core.emit(refreshFailedEvent(error, job, key, { via: core.refresher.name, ahead: options.ahead }))
     return 'failed'
   }
   const request: RefreshRequest = { job: job.name, key, args, token, queue: job.queue, timeoutMs }
+  if (options.ahead) request.ahead = true
   try {
-    const lock = await core.store.acquireLock(lockKeyOf(key), { now, until: now + timeoutMs, token, ttlMs: lockSafetyNetMs(timeoutMs) })
+    const lock = await core.store.acquireLock(lockKeyOf(key), { now, until: now + timeoutMs, token, ttlMs: lockSafetyNetMs(timeoutMs), covers: options.covers })
     if (lock !== 'acquired') return lock === 'failed' ? 'failed' : 'in-flight'
   } catch (error) {
     core.emit(storeErrorEvent(error, job, key))
@@ -50,13 +67,13 @@ async function dispatch(core: CacheCore, job: AnyJob, key: string, args: unknown
 async function handOver(core: CacheCore, job: AnyJob, request: RefreshRequest): Promise<RefreshState> {
   try {
     await core.refresher.dispatch(request, core)
-    core.emit(refreshDispatchedEvent(job, request.key, core.refresher.name))
+    core.emit(refreshDispatchedEvent(job, request.key, core.refresher.name, request.ahead))
     return 'dispatched'
   } catch (error) {
     if (isCachebackError(error, 'E_PAYLOAD_TOO_LARGE') || isCachebackError(error, 'E_INVALID_PAYLOAD')) {
       // Refused for these arguments, not a passing outage: a failed refresh (stale-if-error, retried after refreshTimeout).
       await core.store.markLockFailed(lockKeyOf(request.key), request.token).catch((storeError) => core.emit(storeErrorEvent(storeError, job, request.key)))
-      core.emit(refreshFailedEvent(error, job, request.key, { via: core.refresher.name }))
+      core.emit(refreshFailedEvent(error, job, request.key, { via: core.refresher.name, ahead: request.ahead }))
       return 'failed'
     }
     core.emit(storeErrorEvent(error, job, request.key))
@@ -66,7 +83,7 @@ async function handOver(core: CacheCore, job: AnyJob, request: RefreshRequest): 
 }
 
 function refreshHere(core: CacheCore, job: AnyJob, request: RefreshRequest): RefreshState {
-  core.emit(refreshDispatchedEvent(job, request.key, 'in-process'))
+  core.emit(refreshDispatchedEvent(job, request.key, 'in-process', request.ahead))
   core.track(core.runRefresh(request).catch(() => undefined))
   return 'dispatched'
 }

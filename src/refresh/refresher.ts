@@ -28,6 +28,8 @@ export interface RefreshRequest {
    * Undefined: no claim (the only path).
    */
   via?: RefreshPath
+  /** Dispatched ahead, by a fresh read (refresh ahead), not by a stale one or a miss. */
+  ahead?: boolean
 }
 
 /** What a refresher needs from the cache that owns it. */

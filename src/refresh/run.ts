@@ -9,7 +9,7 @@ import { CachebackError } from '../errors.js'
 import { refreshFailedEvent, refreshSucceededEvent, storeErrorEvent } from '../events.js'
 import type { AnyJob } from '../job.js'
 import { lockKeyOf } from '../keys.js'
-import { fetchShared } from '../fetch.js'
+import { fetchFlight, holdFromNow } from '../fetch.js'
 import type { RefreshPath } from '../stores/store.js'
 import { lockSafetyNetMs } from './dispatch.js'
 import type { RefreshRequest } from './refresher.js'
@@ -26,14 +26,16 @@ export async function runRefresh(core: CacheCore, request: RefreshRequest): Prom
     }
     if (request.via && !(await claimed(core, job, request))) return // the other path runs this refresh (no event: it reports)
     // A refresh does not join a fetch of this key older than refreshTimeout: that one is stuck.
-    await fetchShared(core, { job, key, args: request.args }, { strictWrite: true, joinWithinMs: job.refreshTimeout(...request.args) * 1000 })
-    await handOverLock(core, job, request, startedAt)
-    core.emit(refreshSucceededEvent(job, request.key, core.now() - startedAt, via))
+    // Its write hands the lock over in the same store call; after joining another flight it is handed over here.
+    const releaseLock = { lockKey: lockKeyOf(key), token: request.token, holdUntil: job.expiry(startedAt, ...request.args) }
+    const fetched = await fetchFlight(core, { job, key, args: request.args }, { strictWrite: true, joinWithinMs: job.refreshTimeout(...request.args) * 1000, releaseLock })
+    if (!fetched.lockReleased) await handOverLock(core, job, request, startedAt)
+    core.emit(refreshSucceededEvent(job, request.key, { refreshMs: core.now() - startedAt, via, ahead: request.ahead }))
   } catch (error) {
     const failedAfterMs = core.now() - startedAt
     // The lock remembers the failure before it is reported, so a read after the event sees `refresh: 'failed'`.
     await core.store.markLockFailed(lockKeyOf(request.key), request.token).catch((storeError) => core.emit(storeErrorEvent(storeError, job ?? request.job, request.key)))
-    core.emit(refreshFailedEvent(error, job ?? request.job, request.key, { refreshMs: failedAfterMs, via }))
+    core.emit(refreshFailedEvent(error, job ?? request.job, request.key, { refreshMs: failedAfterMs, via, ahead: request.ahead }))
     throw error
   }
 }
@@ -58,10 +60,10 @@ async function claimed(core: CacheCore, job: AnyJob, request: RefreshRequest): P
  * After a successful refresh the lock stays held until the new value goes
  * stale (its `expiry` from when the refresh started, a lower bound), so a
  * read that saw the old value just before the write cannot dispatch again.
+ * The hold covers the old entry only: a read of the new one may take the
+ * lock to refresh it ahead (`LockRequest.covers`).
  */
 async function handOverLock(core: CacheCore, job: AnyJob, request: RefreshRequest, startedAt: number): Promise<void> {
-  const until = job.expiry(startedAt, ...request.args)
-  const now = core.now()
-  const hold = until > now ? { until, ttlMs: Math.max(1, Math.ceil(until - now)) } : undefined
+  const hold = holdFromNow(job.expiry(startedAt, ...request.args), core.now())
   await core.store.releaseLock(lockKeyOf(request.key), request.token, hold).catch((error) => core.emit(storeErrorEvent(error, job, request.key)))
 }

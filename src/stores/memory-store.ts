@@ -39,6 +39,8 @@ interface HeldLock {
   dropAt: number
   /** Held by a refresh that failed. */
   failed?: boolean
+  /** createdAt of the entry the holder's refresh replaces (undefined: none). */
+  covers?: number
 }
 
 /**
@@ -133,10 +135,10 @@ export class MemoryStore implements Store {
   async acquireLock(lockKey: string, request: LockRequest): Promise<LockResult> {
     const realNow = performance.now()
     const held = this.locks.get(lockKey)
-    if (held && held.dropAt > realNow && held.until > request.now) return held.failed ? 'failed' : 'held'
+    if (held && held.dropAt > realNow && held.until > request.now && !coversNewer(request, held)) return held.failed ? 'failed' : 'held'
     if (!held && this.locks.size >= this.maxEntries) this.sweepLocks(request.now, realNow)
     const ttl = wholeMs(request.ttlMs, lockKey)
-    this.locks.set(lockKey, { until: request.until, token: request.token, dropAt: realNow + ttl })
+    this.locks.set(lockKey, { until: request.until, token: request.token, dropAt: realNow + ttl, covers: request.covers })
     return 'acquired'
   }
 
@@ -148,7 +150,7 @@ export class MemoryStore implements Store {
   async releaseLock(lockKey: string, token: string | undefined, hold?: LockHold): Promise<void> {
     const held = this.locks.get(lockKey)
     if (!held || (token !== undefined && held.token !== token)) return
-    if (hold) this.locks.set(lockKey, { until: hold.until, token: held.token, dropAt: performance.now() + wholeMs(hold.ttlMs, lockKey) })
+    if (hold) this.locks.set(lockKey, { until: hold.until, token: held.token, dropAt: performance.now() + wholeMs(hold.ttlMs, lockKey), covers: held.covers })
     else this.locks.delete(lockKey)
   }
 
@@ -198,6 +200,11 @@ export class MemoryStore implements Store {
       if (held.until <= now || held.dropAt <= realNow) this.locks.delete(lockKey)
     }
   }
+}
+
+/** Whether a lock request names a newer entry than the held lock covers (then it may take a live lock). */
+function coversNewer(request: LockRequest, held: HeldLock): boolean {
+  return request.covers !== undefined && (held.covers === undefined || request.covers > held.covers)
 }
 
 function sizeOf(data: Uint8Array, key: string): number {

@@ -74,6 +74,14 @@ export interface LockRequest {
   token: string
   /** Real-time safety net for cleanup (Redis `PX`). */
   ttlMs: number
+  /**
+   * `createdAt` of the entry this refresh replaces (undefined: there is none,
+   * a miss). The lock covers entries created up to then: a request naming a
+   * newer entry takes a lock whose logical expiry has not passed (the hold of
+   * the refresh that wrote that entry, say), so refresh ahead works lifetime
+   * after lifetime; one naming the same or an older entry, or none, does not.
+   */
+  covers?: number
 }
 
 /** Outcome of `acquireLock`. */
@@ -100,6 +108,15 @@ export interface RefreshClaim {
   ttlMs: number
 }
 
+/** A refresh lock to release once a refresh's value is written (`Store.setAndReleaseLock`). */
+export interface LockRelease {
+  lockKey: string
+  /** The token the refresh holds the lock with. */
+  token: string
+  /** Keep the lock (same token, same covered entry) until then instead of deleting it. */
+  hold?: LockHold
+}
+
 /** A storage driver. */
 export interface Store {
   /** Short name for events and logs (`memory`, `redis`). */
@@ -118,8 +135,9 @@ export interface Store {
    */
   expire(key: string, freshUntil: number): Promise<boolean>
   /**
-   * Takes the lock at `lockKey` when it is absent or its logical expiry is
-   * not after `now`. Atomic across every process sharing the store.
+   * Takes the lock at `lockKey` when it is absent, its logical expiry is not
+   * after `now`, or the request `covers` a newer entry than the lock does
+   * (see `LockRequest.covers`). Atomic across every process sharing the store.
    * `held`: another refresh holds it; `failed`: it is held by a refresh that
    * failed (marked with `markLockFailed`), so no retry before it lapses.
    */
@@ -129,9 +147,10 @@ export interface Store {
   /**
    * Releases the lock when it still carries `token` (any holder's when
    * `token` is undefined). With `hold`, the lock is not deleted but kept by
-   * the same token until `hold.until` (logical ms) — a refresh that succeeded
-   * holds it until its new value goes stale, so reads that saw the old value
-   * just before the write do not dispatch a second refresh.
+   * the same token, covering the same entry, until `hold.until` (logical ms) —
+   * a refresh that succeeded holds it until its new value goes stale, so
+   * reads that saw the old value just before the write do not dispatch a
+   * second refresh (reads of the new value may: refresh ahead).
    */
   releaseLock(lockKey: string, token: string | undefined, hold?: LockHold): Promise<void>
   /**
@@ -158,6 +177,13 @@ export interface Store {
    * tier has no one to tell.
    */
   openBus?(): InvalidationBus
+  /**
+   * Optional: `set`, then `releaseLock(release.lockKey, release.token,
+   * release.hold)` (also when the write was refused as older), in one round
+   * trip: the end of a successful refresh. Without it the cache makes the two
+   * calls. Rejects when the write failed (the lock is then left as it was).
+   */
+  setAndReleaseLock?(key: string, data: Uint8Array, options: StoreSetOptions, release: LockRelease): Promise<boolean>
   /** Closes the connections this store opened (never a client it was given). */
   close(): Promise<void>
 }

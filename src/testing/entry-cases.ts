@@ -83,7 +83,9 @@ export function compareAndSetCases(it: CaseFunction, f: ConformanceFixture): voi
 
   it('overwrites data that is not an entry of this format', async () => {
     const { magic } = ENTRY_LAYOUT
-    const foreign = [Buffer.from('plain text'), Buffer.from([magic, 0x01, 0x00]), Buffer.from([magic, ENTRY_LAYOUT.version + 1, ...f.entryAt(Number.MAX_VALUE).subarray(2)])]
+    // Another format version, older (v2, before fetchMs) or newer, is foreign data too.
+    const otherVersion = (version: number) => Buffer.from([magic, version, ...f.entryAt(Number.MAX_VALUE).subarray(2)])
+    const foreign = [Buffer.from('plain text'), Buffer.from([magic, ENTRY_LAYOUT.version, 0x00]), otherVersion(ENTRY_LAYOUT.version - 1), otherVersion(ENTRY_LAYOUT.version + 1)]
     for (const [i, data] of foreign.entries()) {
       assert.equal(await f.write(f.key(`f${i}`), data, Number.MAX_VALUE), true)
       const entry = f.entryAt(0)
@@ -102,7 +104,7 @@ export function expireCases(it: CaseFunction, f: ConformanceFixture): void {
     f.advance(5)
     assert.equal(await f.store.expire(f.key('e'), f.now()), true)
     const stored = (await f.store.get(f.key('e'))) as Uint8Array
-    assert.deepEqual(readHeader(stored), { createdAt, freshUntil: f.now(), expiresAt: createdAt + TTL_MS * 10, invalidatedAt: 0 })
+    assert.deepEqual(readHeader(stored), { createdAt, freshUntil: f.now(), expiresAt: createdAt + TTL_MS * 10, invalidatedAt: 0, fetchMs: 0 })
     assert.deepEqual(decodeEntry(stored, f.key('e')).value, { kept: true })
     assert.deepEqual(bytesOf(stored)?.subarray(ENTRY_LAYOUT.headerBytes), data.subarray(ENTRY_LAYOUT.headerBytes))
   })

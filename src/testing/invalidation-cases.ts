@@ -45,7 +45,7 @@ export function invalidationCases(it: CaseFunction, f: ConformanceFixture): void
     await write(f, f.key('c'), { indexes: [index(f, 'u')], createdAt })
     f.advance(5)
     assert.equal(await f.store.invalidate({ index: index(f, 't') }, request(f)), 2)
-    assert.deepEqual(await headerOf(f, f.key('a')), { createdAt, freshUntil: f.now(), expiresAt: createdAt + TTL_MS * 10, invalidatedAt: f.now() })
+    assert.deepEqual(await headerOf(f, f.key('a')), { createdAt, freshUntil: f.now(), expiresAt: createdAt + TTL_MS * 10, invalidatedAt: f.now(), fetchMs: 0 })
     assert.equal(decodeEntry(await f.store.get(f.key('b')) as Uint8Array, f.key('b')).value, 'value b')
     assert.equal((await headerOf(f, f.key('c')))?.freshUntil, createdAt + LIFETIME_MS)
   })
@@ -57,7 +57,7 @@ export function invalidationCases(it: CaseFunction, f: ConformanceFixture): void
     f.advance(1)
     assert.equal(await f.store.invalidate({ index: index(f, 't') }, request(f, 'purge')), 2)
     const tombstone = await f.store.get(f.key('a')) as Uint8Array
-    assert.deepEqual(readHeader(tombstone), { createdAt, freshUntil: 0, expiresAt: 0, invalidatedAt: f.now() })
+    assert.deepEqual(readHeader(tombstone), { createdAt, freshUntil: 0, expiresAt: 0, invalidatedAt: f.now(), fetchMs: 0 })
     assert.equal(decodeEntry(tombstone, f.key('a')).value, null)
     assert.equal(await f.store.invalidate({ index: index(f, 't') }, request(f, 'purge')), 0) // tombstones are not counted again
   })
@@ -68,7 +68,7 @@ export function invalidationCases(it: CaseFunction, f: ConformanceFixture): void
     assert.equal(await f.store.invalidate({ index: index(f, 'e'), prefix: f.key('one:') }, request(f)), 1)
     assert.equal((await headerOf(f, f.key('two:1')))?.invalidatedAt, 0)
     assert.equal(await f.store.invalidate({ keys: [f.key('two:1'), f.key('missing')] }, request(f)), 1)
-    assert.deepEqual(await headerOf(f, f.key('missing')), { createdAt: 0, freshUntil: 0, expiresAt: 0, invalidatedAt: f.now() })
+    assert.deepEqual(await headerOf(f, f.key('missing')), { createdAt: 0, freshUntil: 0, expiresAt: 0, invalidatedAt: f.now(), fetchMs: 0 })
     assert.equal(await f.store.invalidate({ index: index(f, 'nothing') }, request(f)), 0)
   })
 
@@ -104,7 +104,7 @@ export function writeRuleCases(it: CaseFunction, f: ConformanceFixture): void {
     await f.store.invalidate({ index: index(f, 't') }, request(f))
     const marked = f.now()
     assert.equal(await write(f, f.key('a'), { indexes: [index(f, 't')], createdAt: before }), true)
-    assert.deepEqual(await headerOf(f, f.key('a')), { createdAt: before, freshUntil: before, expiresAt: before + TTL_MS * 10, invalidatedAt: marked })
+    assert.deepEqual(await headerOf(f, f.key('a')), { createdAt: before, freshUntil: before, expiresAt: before + TTL_MS * 10, invalidatedAt: marked, fetchMs: 0 })
     f.advance(1)
     assert.equal(await write(f, f.key('a'), { indexes: [index(f, 't')] }), true)
     assert.equal((await headerOf(f, f.key('a')))?.freshUntil, f.now() + LIFETIME_MS)

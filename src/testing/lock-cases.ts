@@ -1,7 +1,7 @@
 /** Conformance cases of refresh locks, on the logical clock. */
 import assert from 'node:assert/strict'
 import type { LockResult, RefreshPath } from '../stores/store.js'
-import type { CaseFunction, ConformanceFixture } from './fixture.js'
+import { type CaseFunction, type ConformanceFixture, bytesOf } from './fixture.js'
 
 /** The lock key of the cases, its refresh timeout and real-time safety net (ms). */
 const LOCK = 'lock'
@@ -54,6 +54,25 @@ export function lockCases(it: CaseFunction, f: ConformanceFixture): void {
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => lock(f, `caller-${i}`)))
     assert.equal(results.filter(Boolean).length, 1)
   })
+
+  it('is taken before its expiry by a request covering a newer entry than the lock does', async () => {
+    const cover = (token: string, covers?: number) => f.store.acquireLock(f.key(LOCK), { now: f.now(), until: f.now() + REFRESH_TIMEOUT_MS, token, ttlMs: LOCK_TTL_MS, covers })
+    assert.equal(await cover('a', 1000), 'acquired')
+    assert.equal(await cover('b', 1000), 'held') // the same entry
+    assert.equal(await cover('b', 999), 'held') // an older one
+    assert.equal(await cover('b'), 'held') // no entry (a miss)
+    await f.store.releaseLock(f.key(LOCK), 'a', { until: f.now() + 120_000, ttlMs: 240_000 }) // the hold keeps covering entry 1000
+    assert.equal(await cover('b', 1000), 'held')
+    assert.equal(await cover('b', 2000), 'acquired') // a read of the new entry: refresh ahead of its lifetime
+    await f.store.markLockFailed(f.key(LOCK), 'b')
+    assert.equal(await cover('c', 2000), 'failed')
+    assert.equal(await cover('c', 2001), 'acquired')
+    // Taken for a miss (covering no entry), the lock goes to a request covering any entry.
+    await f.store.releaseLock(f.key(LOCK), undefined)
+    assert.equal(await cover('d'), 'acquired')
+    assert.equal(await cover('e'), 'held')
+    assert.equal(await cover('e', 0), 'acquired')
+  })
 }
 
 /** Releasing a lock: by its token only, with a hold, without a token. */
@@ -84,6 +103,29 @@ export function lockReleaseCases(it: CaseFunction, f: ConformanceFixture): void 
     await f.store.releaseLock(f.key(LOCK), undefined)
     assert.equal(await lock(f, 'b'), true)
     await f.store.releaseLock(f.key('missing-lock'), undefined)
+  })
+
+  it('is handed over by the write that ends a refresh (setAndReleaseLock, or set then releaseLock where a driver lacks it)', async () => {
+    const setAndRelease = (data: Uint8Array, createdAt: number, token: string, holdMs?: number) => {
+      const options = { createdAt, ttlMs: LOCK_TTL_MS }
+      const release = { lockKey: f.key(LOCK), token, hold: holdMs === undefined ? undefined : { until: f.now() + holdMs, ttlMs: holdMs * 2 } }
+      if (f.store.setAndReleaseLock) return f.store.setAndReleaseLock(f.key('k'), data, options, release)
+      return f.store.set(f.key('k'), data, options).then(async (written) => (await f.store.releaseLock(release.lockKey, release.token, release.hold), written))
+    }
+    assert.equal(await lock(f, 'a'), true)
+    const first = f.entryAt(f.now(), 'first')
+    assert.equal(await setAndRelease(first, f.now(), 'a', 120_000), true)
+    assert.deepEqual(bytesOf(await f.store.get(f.key('k'))), first)
+    f.advance(61)
+    assert.equal(await lock(f, 'b'), false) // held by a's hand-over until 120 s after the write, past the lock's own 60 s
+    f.advance(59)
+    assert.equal(await lock(f, 'b'), true)
+    // A refused (older) write still releases the lock; a wrong token releases nothing.
+    assert.equal(await setAndRelease(f.entryAt(f.now() - 1_000_000, 'older'), f.now() - 1_000_000, 'b'), false)
+    assert.deepEqual(bytesOf(await f.store.get(f.key('k'))), first)
+    assert.equal(await lock(f, 'c'), true)
+    assert.equal(await setAndRelease(f.entryAt(f.now(), 'third'), f.now(), 'not-c'), true)
+    assert.equal(await lock(f, 'd'), false)
   })
 
   it('handles tokens containing colons', async () => {

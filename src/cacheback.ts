@@ -14,6 +14,8 @@ import { runInvalidation } from './invalidation/invalidate.js'
 import { type InvalidateOptions, type InvalidationMode, type InvalidationSelector, type ResolvedSelector, modeOf, resolveSelector } from './invalidation/selectors.js'
 import type { L1 } from './l1/l1.js'
 import { type CacheRead, act, peekEntry, readLocal, readMany, readOne } from './read.js'
+import { AHEAD, fieldHit, readLocalAhead } from './l1/field-hit.js'
+import type { HeldEntry } from './l1/local-tier.js'
 import type { RefreshRequest, RefreshRunner, Refresher } from './refresh/refresher.js'
 import { runRefresh } from './refresh/run.js'
 import type { UnknownJobExplainer } from './registry.js'
@@ -196,6 +198,21 @@ export class Cacheback implements JobCache, RefreshRunner {
    */
   readL1<T>(job: AnyJob, key: string, args: unknown[]): ReadResult<T> | undefined {
     return this.core.l1 === undefined ? undefined : readLocal<T>(this.core, job, args, key)
+  }
+
+  /** @internal The GraphQL fast path's in-process hit (`l1/field-hit.ts`): the fresh held entry of `key`, `AHEAD`, or undefined. */
+  fieldHitL1(job: AnyJob, key: string, beta: number): HeldEntry | typeof AHEAD | undefined {
+    return fieldHit(this.core, job, key, beta)
+  }
+
+  /** @internal Finishes an in-process hit that `fieldHitL1` drew a refresh ahead for. */
+  readL1Ahead<T>(job: AnyJob, key: string, args: unknown[]): ReadResult<T> | undefined {
+    return readLocalAhead<T>(this.core, job, args, key)
+  }
+
+  /** @internal The value a hit on a held entry serves (the frozen one, or a fresh copy). */
+  heldValue(held: HeldEntry): unknown {
+    return this.core.l1!.local!.valueOf(held)
   }
 
   /** @internal The key of a read whose key depends on `id` alone (a field of an `{ id }` parent, no arguments): remembered with `l1`. */

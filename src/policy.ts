@@ -65,12 +65,15 @@ const MAX_EXPONENT = 37
  * False when δ or β is 0 (a value stored with `set`, or refresh ahead off).
  */
 export function refreshesAhead(entry: Pick<Entry, 'freshUntil' | 'fetchMs'>, now: number, policy: ReadPolicy): boolean {
+  if (!entry.fetchMs || !policy.refreshAhead) return false
+  return drawsAhead(entry, now, policy.refreshAhead(), policy.random ?? Math.random)
+}
+
+/** The draw of {@link refreshesAhead} with β known (`beta`; 0 or less is off). */
+export function drawsAhead(entry: Pick<Entry, 'freshUntil' | 'fetchMs'>, now: number, beta: number, random: () => number): boolean {
   const delta = entry.fetchMs
-  if (!delta || !policy.refreshAhead) return false
-  const beta = policy.refreshAhead()
-  if (!(beta > 0) || entry.freshUntil - now > delta * beta * MAX_EXPONENT) return false
-  const rand = 1 - (policy.random ?? Math.random)()
-  return now - delta * beta * Math.log(rand) >= entry.freshUntil
+  if (!delta || !(beta > 0) || entry.freshUntil - now > delta * beta * MAX_EXPONENT) return false
+  return now - delta * beta * Math.log(1 - random()) >= entry.freshUntil
 }
 
 /** The probability that a read `msLeft` ms before `freshUntil` refreshes ahead (what {@link refreshesAhead} draws). */

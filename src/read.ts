@@ -16,7 +16,7 @@ import { type HitTier, hitEvent, missEvent, staleEvent, storeErrorEvent } from '
 import { fetchShared } from './fetch.js'
 import type { AnyJob } from './job.js'
 import type { L1 } from './l1/l1.js'
-import { type ReadPolicy, decide, refreshesAhead } from './policy.js'
+import { type ReadPolicy, decide, drawsAhead } from './policy.js'
 import { dispatchAhead } from './refresh/ahead.js'
 import { trackDispatch } from './refresh/dispatch.js'
 import type { ReadResult } from './results.js'
@@ -104,7 +104,7 @@ export function readLocal<T>(core: CacheCore, job: AnyJob, args: unknown[], key:
   if (core.listened) core.emit(hitEvent(job, key, decision.age, 'l1'))
   const value = l1!.local!.valueOf(held) as T
   // Refresh ahead as a store hit would: hot keys are the ones the tier answers.
-  if (!held.fetchMs || !refreshesAhead(held, core.now(), new JobPolicy(job, args, core.random))) return { status: 'hit', value, age: decision.age, lifetime: job.lifetime(...args), tier: 'l1' }
+  if (!held.fetchMs || !drawsAhead(held, core.now(), job.refreshAhead(...args), core.random)) return { status: 'hit', value, age: decision.age, lifetime: job.lifetime(...args), tier: 'l1' }
   dispatchAhead(core, { job, key, args }, held)
   return { status: 'hit', value, age: decision.age, lifetime: job.lifetime(...args), tier: 'l1', refreshAhead: true }
 }

@@ -51,6 +51,14 @@ export function recordRead(context: unknown, result: ReadResult<unknown>, path: 
   }
 }
 
+/** Records a field served fresh (the in-process fast path: no result object). */
+export function recordHit(context: unknown): void {
+  if (typeof context !== 'object' || context === null) return
+  const reads = records.get(context)
+  if (reads) reads.hit++
+  else records.set(context, { hit: 1, stale: 0, miss: 0, staleFields: [] })
+}
+
 /**
  * The cache reads recorded on this context since the last call, and resets
  * them; undefined when no cached field was read. Call it when a result is

@@ -13,7 +13,11 @@ import { type InvalidateOptions, modeOf } from '../invalidation/selectors.js'
 import { withFoundTags } from './cache-tags.js'
 import { type ResolverJobArgs, keyIdOf, parentForRefresh, scopeIdOf } from './field-keys.js'
 import type { FieldPolicy } from './field-policy.js'
-import { recordRead } from './cache-reads.js'
+import { recordHit, recordRead } from './cache-reads.js'
+import { AHEAD } from '../l1/field-hit.js'
+import type { MemoId } from '../l1/key-memo.js'
+import type { HeldEntry } from '../l1/local-tier.js'
+import { ageSeconds } from '../policy.js'
 import { readField } from './read-batch.js'
 import { type CachedFieldExtension, type RefreshContextFactory, ResolverJob, forEachCachedField, refreshInfo, registerFieldJob } from './resolver-jobs.js'
 import { fieldSelection } from './selection.js'
@@ -68,11 +72,17 @@ interface WrapInput {
 }
 
 /** Lowers Apollo's cache-control hint of the field to its remaining freshness. */
-function restrictCacheHint(info: GraphQLResolveInfo, policy: FieldPolicy, result: ReadResult<unknown>): void {
+function restrictCacheHint(info: GraphQLResolveInfo, policy: FieldPolicy, result: Pick<ReadResult<unknown>, 'status' | 'age'>): void {
   const control = (info as { cacheControl?: { cacheHint?: { restrict(hint: object): void } } }).cacheControl
   if (!control?.cacheHint) return
   const remaining = result.status === 'hit' ? Math.max(0, Math.floor(policy.lifetime - (result.age ?? 0))) : result.status === 'miss' ? policy.lifetime : 0
   control.cacheHint.restrict(policy.scope === 'PRIVATE' ? { maxAge: remaining, scope: 'PRIVATE' } : { maxAge: remaining })
+}
+
+/** Lowers Apollo's cache-control hint of a field served fresh from the in-process tier (the fast path: no result object). */
+function restrictHitHint(info: GraphQLResolveInfo, policy: FieldPolicy, held: HeldEntry, cache: Cacheback): void {
+  const control = (info as { cacheControl?: { cacheHint?: { restrict(hint: object): void } } }).cacheControl
+  if (control?.cacheHint) restrictCacheHint(info, policy, { status: 'hit', age: ageSeconds(held, cache.now()) })
 }
 
 /** The read of one field: its job arguments and key; undefined when it bypasses the cache (no scope). Throws the coded error of a read that cannot be keyed. */
@@ -119,7 +129,21 @@ function wrapResolver(input: WrapInput): GraphQLFieldResolver<unknown, unknown> 
   const { cache, job, resolve } = input
   const { policy } = job
   // Not async: a fresh hit from the in-process tier is answered with the value itself, no promise.
+  // The fast path of a fresh in-process hit: a PUBLIC field without tags or keySelection, keyed by its parent's id alone, the key remembered.
+  const remembered = policy.scope !== 'PRIVATE' && !policy.tags && !policy.keySelection ? cache.l1?.memo?.keysOf(job) : undefined
   const cachedResolver: GraphQLFieldResolver<unknown, unknown> = function cachedResolver(parent, args, context, info) {
+    let drewAhead = false
+    if (remembered !== undefined) {
+      const id = keyIdOf(policy, parent, args, null)
+      const key = id === undefined ? undefined : remembered.get(id as MemoId)
+      const held = key === undefined ? undefined : cache.fieldHitL1(job, key, policy.refreshAhead)
+      if (held === AHEAD) drewAhead = true
+      else if (held !== undefined) {
+        recordHit(context)
+        restrictHitHint(info, policy, held, cache)
+        return cache.heldValue(held)
+      }
+    }
     let read: ReturnType<typeof prepareRead>
     try {
       read = prepareRead(input, { parent, args, context, info })
@@ -128,7 +152,7 @@ function wrapResolver(input: WrapInput): GraphQLFieldResolver<unknown, unknown> 
       return resolve(parent, args, context, info)
     }
     if (!read) return resolve(parent, args, context, info)
-    const local = cache.readL1(job, read.key, read.jobArgs)
+    const local = drewAhead ? cache.readL1Ahead(job, read.key, read.jobArgs) : cache.readL1(job, read.key, read.jobArgs)
     if (local !== undefined) return served(context, info, policy, local)
     return readField(info, cache, { job, key: read.key, args: read.jobArgs, fetch: async () => withFoundTags(await resolve(parent, args, context, info), info) }).then((result) => served(context, info, policy, result))
   }

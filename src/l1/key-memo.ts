@@ -26,10 +26,16 @@ export class KeyMemo {
 
   /** Remembers `key` as the key of `id` in `job`. */
   set(job: AnyJob, id: MemoId, key: string): void {
-    let keys = this.byJob.get(job)
-    if (keys === undefined) this.byJob.set(job, (keys = new Map()))
+    const keys = this.keysOf(job)
     if (keys.size >= this.maxPerJob) keys.clear()
     keys.set(id, key)
+  }
+
+  /** The map of `job`'s remembered keys (made once, emptied in place): a caller may hold it and read it directly. */
+  keysOf(job: AnyJob): ReadonlyMap<MemoId, string> & Map<MemoId, string> {
+    let keys = this.byJob.get(job)
+    if (keys === undefined) this.byJob.set(job, (keys = new Map()))
+    return keys
   }
 }
 

@@ -112,6 +112,43 @@ describe('GraphQL with an in-process tier', () => {
     expect((await query([1])).data?.items).toEqual([{ id: 1, details: { handle: 'h1', tags: ['a'] } }])
   })
 
+  it('refreshes ahead from a tier hit: the draw is made once, the hit is still answered at once, and the extensions count it', async () => {
+    let now = 1_700_000_000_000
+    const draw = { value: 0.5 }
+    const cache = new Cacheback({ store: new MemoryStore(), namespace: uniqueNamespace('gl1'), l1: { maxEntries: 100 }, now: () => now, random: () => (draws++, draw.value) })
+    caches.push(cache)
+    let draws = 0
+    let fetches = 0
+    const resolvers = {
+      Query: { items: (_: unknown, { ids }: { ids: number[] }) => ids.map((id) => ({ id })) },
+      Item: { details: ({ id }: { id: number }) => ((now += 1000), { handle: `h${id}.${++fetches}`, tags: [] }) }, // δ = 1 s
+    }
+    const sdl = typeDefs.replace('@cacheback(lifetime: 60)', '@cacheback(lifetime: 60, refreshAhead: 1)')
+    const schema = cachebackDirective({ cache }).transformer(makeExecutableSchema({ typeDefs: [cachebackTypeDefs, sdl], resolvers }))
+    const run = async () => {
+      const contextValue = {}
+      const result = await graphql({ schema, source: '{ items(ids: [1]) { details { handle } } }', contextValue })
+      return { handle: (result.data?.items as { details: { handle: string } }[])[0].details.handle, reads: operationReads(contextValue) }
+    }
+    await run() // the miss: fetched, written
+    await run() // a store hit: admitted to the tier
+    now += 58_000 // 1 s of freshness left; with δ·β = 1 s a draw refreshes ahead when −ln(1 − r) ≥ 1
+    draws = 0
+    expect(await run()).toMatchObject({ handle: 'h1.1', reads: { hit: 1 } }) // −ln 0.5 < 1: a plain tier hit
+    expect(draws).toBe(1)
+    expect(fetches).toBe(1)
+    draw.value = 0.9 // −ln 0.1 ≥ 1
+    draws = 0
+    const ahead = await run()
+    expect(ahead).toMatchObject({ handle: 'h1.1', reads: { hit: 1, refreshAhead: 1 } })
+    expect(draws).toBe(1) // drawn on the fast path only, not again by the full read that dispatches
+    await cache.drain()
+    expect(fetches).toBe(2)
+    now += 1_000
+    await run() // the refreshed entry, from the store, admitted again
+    expect((await run()).handle).toBe('h1.2')
+  })
+
   it('remembers { id } keys that equal the keys the full path builds', () => {
     const namespace = uniqueNamespace('gl1')
     const withTier = setup({ namespace })

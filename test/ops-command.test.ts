@@ -119,8 +119,9 @@ it('worker runs the worker command', async () => {
   await ready
   expect(lines.find((l) => l.includes('ready'))).toContain(`queue "${namespace}"`)
   child.kill('SIGTERM')
-  await once(child, 'exit')
+  const [code, signal] = await once(child, 'exit')
   expect(stderr).toBe('')
+  expect({ code, signal }).toEqual({ code: 0, signal: null })
   const usage = await cacheback(['worker'])
   expect(usage.code).toBe(2)
   expect(usage.stderr).toContain('cacheback-worker: --module is required')

@@ -4,6 +4,7 @@
  * whatever its serializer, stores the same data. Generated before any timed
  * loop, deterministically from the id.
  */
+import { seededRandom } from './zipf.js'
 
 /** A benchmark value. */
 export interface Profile {
@@ -21,18 +22,6 @@ export interface Profile {
 
 const WORDS = ['cache', 'stale', 'fresh', 'redis', 'queue', 'worker', 'graph', 'field', 'value', 'entry', 'shard', 'lease', 'token', 'batch', 'event']
 
-/** Small deterministic PRNG (mulberry32), so a given id always yields the same value. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 function words(rand: () => number, count: number): string {
   return Array.from({ length: count }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ')
 }
@@ -41,7 +30,7 @@ function words(rand: () => number, count: number): string {
 export function makeSmallValue(id: number, jsonBytes: number): { id: number; handle: string; bio: string } {
   const value = { id, handle: `user_${id}`, bio: '' }
   const missing = jsonBytes - JSON.stringify(value).length
-  value.bio = missing > 0 ? words(random(id + 1), Math.ceil(missing / 5)).slice(0, missing).padEnd(missing, '.') : ''
+  value.bio = missing > 0 ? words(seededRandom(id + 1), Math.ceil(missing / 5)).slice(0, missing).padEnd(missing, '.') : ''
   return value
 }
 
@@ -50,7 +39,7 @@ export function makeSmallValue(id: number, jsonBytes: number): { id: number; han
  * varying in content with `id`.
  */
 export function makeProfile(id: number, jsonBytes = 1024): Profile {
-  const rand = random(id + 1)
+  const rand = seededRandom(id + 1)
   const day = (n: number): string => new Date(Date.UTC(2024, 0, 1) + n * 86_400_000).toISOString()
   const postCount = Math.max(0, Math.min(8, Math.floor((jsonBytes - 300) / 160)))
   const profile: Profile = {

@@ -149,7 +149,7 @@ it('records reads, fetches, refreshes, store errors, invalidations and queue job
   const { resourceMetrics } = await reader.collect()
   expect(valuesOf(resourceMetrics, 'cacheback.reads')).toEqual({
     'name=tweets,outcome=miss': 3, // ann, bob (after the store error), cat
-    'name=tweets,outcome=hit': 2,
+    'name=tweets,outcome=hit,tier=store': 2,
     'name=tweets,outcome=stale': 2, // ann (server), cat (local)
     'name=flaky,outcome=miss': 1,
     'name=flaky,outcome=stale': 1,
@@ -182,20 +182,22 @@ it('records reads, fetches, refreshes, store errors, invalidations and queue job
   workerMetrics.close()
   await tweets('ann')
   const after = await reader.collect()
-  expect(valuesOf(after.resourceMetrics, 'cacheback.reads')['name=tweets,outcome=hit']).toBe(2)
+  expect(valuesOf(after.resourceMetrics, 'cacheback.reads')['name=tweets,outcome=hit,tier=store']).toBe(2)
 })
 
 it('uses the global meter provider without a meter', async () => {
   const { metrics } = await import('@opentelemetry/api')
   expect(metrics.setGlobalMeterProvider(provider)).toBe(true)
   try {
-    const cache = new Cacheback({ namespace, now: clock.now })
+    const cache = new Cacheback({ namespace, now: clock.now, l1: { maxEntries: 10 } })
     const recording = cachebackMetrics({ cache })
     const fn = cacheback(async (n: number) => n, { name: 'plain', cache })
     await fn(1)
-    await fn(1)
+    await fn(1) // from the store, admitted to the in-process tier
+    await fn(1) // from the tier
+    await cache.close()
     const { resourceMetrics } = await reader.collect()
-    expect(valuesOf(resourceMetrics, 'cacheback.reads')).toEqual({ 'name=plain,outcome=miss': 1, 'name=plain,outcome=hit': 1 })
+    expect(valuesOf(resourceMetrics, 'cacheback.reads')).toEqual({ 'name=plain,outcome=miss': 1, 'name=plain,outcome=hit,tier=store': 1, 'name=plain,outcome=hit,tier=l1': 1 })
     recording.stop()
   } finally {
     metrics.disable()

@@ -48,7 +48,7 @@ function nameOf(event: { job?: string; coordinate?: string }): string {
 export function cachebackMetrics(options: CachebackMetricsOptions): CachebackMetrics {
   const meter = options.meter ?? metrics.getMeter('graphql-cacheback')
   const duration = { unit: 's', advice: { explicitBucketBoundaries: DURATION_BUCKETS_S } }
-  const reads = meter.createCounter('cacheback.reads', { description: 'Cache reads by outcome (hit, stale, miss) and job name or field coordinate' })
+  const reads = meter.createCounter('cacheback.reads', { description: 'Cache reads by outcome (hit, stale, miss) and job name or field coordinate; hits by tier (l1, store)' })
   const refreshes = meter.createCounter('cacheback.refreshes', { description: 'Finished refreshes by result (succeeded, failed) and who ran them (in-process, bee-queue)' })
   const fetchDuration = meter.createHistogram('cacheback.fetch.duration', { ...duration, description: 'Duration of every fetch of a value (synchronous and refresh, failed ones too)' })
   const refreshDuration = meter.createHistogram('cacheback.refresh.duration', { ...duration, description: 'Duration of every refresh that ran (fetch plus store)' })
@@ -58,6 +58,7 @@ export function cachebackMetrics(options: CachebackMetricsOptions): CachebackMet
   const record = (event: CachebackEvent): void => {
     switch (event.type) {
       case 'hit':
+        return reads.add(1, { outcome: 'hit', name: nameOf(event), tier: event.tier })
       case 'stale':
       case 'miss':
         return reads.add(1, { outcome: event.type, name: nameOf(event) })

@@ -21,7 +21,7 @@ import type { Scenario, ScenarioContext, ScenarioReport } from '../scenario.js'
 import { int, ratio } from '../support/format.js'
 import { collectGarbage } from '../support/gc.js'
 import { makeProfile } from '../support/payload.js'
-import { benchClient, commandCalls } from '../support/redis.js'
+import { benchClient, commandCalls, info } from '../support/redis.js'
 import { median, medianRatio, roundRobin, runLoad } from '../support/stats.js'
 import { Countdown, inBatches } from '../support/util.js'
 
@@ -41,26 +41,35 @@ const BOUND =
   'What bounds the ratio: the process is CPU-bound (see `CPU µs/job`), and a refresh does more than a bare queue job: besides bee-queue\'s own commands (addJob, BRPOPLPUSH, HGET, SREM, MULTI/EXEC) it runs four more Redis commands (the stale GET, the lock script, the compare-and-set write of a 1 KB entry, the lock hand-over script), decodes and re-encodes the 1 KB value and the payload, and computes the key twice. See bench/README.md for the profile split and the proposed fixes.'
 
 /** One round's numbers. */
-interface RoundResult {
+export interface RoundResult {
   /** Jobs finished per second, first dispatch to last `succeeded`. */
   jobsPerSec: number
   /** Dispatches per second, first to last (stale reads, or raw `save`s). */
   dispatchPerSec: number
   /** CPU time of this process (user + system) per job, µs: dispatching and working. */
   cpuPerJob: number
+  /** CPU time of the Redis server (user + system, `INFO cpu`) per job, µs. */
+  redisCpuPerJob: number
   /** Redis commands executed per job (`INFO commandstats` delta ÷ jobs; Lua scripts count with the commands they run). */
   commandsPerJob: number
 }
 
 /** One contender: runs one round over the first `count` ids. */
-interface ThroughputContender {
+export interface ThroughputContender {
   round(count: number): Promise<RoundResult>
   close(): Promise<void>
+}
+
+/** CPU seconds the Redis server has used (user + system). */
+async function redisCpuSeconds(admin: ReturnType<typeof benchClient>): Promise<number> {
+  const cpu = await info(admin, 'cpu')
+  return Number(cpu.used_cpu_user) + Number(cpu.used_cpu_sys)
 }
 
 /** Times `dispatch` (N calls from READERS callers) and the wait for `done`; `admin` counts the Redis commands. */
 async function timeRound(count: number, dispatch: (i: number) => Promise<unknown>, done: Promise<void>, admin: ReturnType<typeof benchClient>): Promise<RoundResult> {
   const callsBefore = await commandCalls(admin)
+  const redisCpuBefore = await redisCpuSeconds(admin)
   const cpu = process.cpuUsage()
   const started = performance.now()
   await runLoad(dispatch, count, READERS)
@@ -69,12 +78,13 @@ async function timeRound(count: number, dispatch: (i: number) => Promise<unknown
   const seconds = (performance.now() - started) / 1000
   const used = process.cpuUsage(cpu)
   const callsAfter = await commandCalls(admin)
+  const redisCpu = (await redisCpuSeconds(admin)) - redisCpuBefore
   const commands = Object.entries(callsAfter).reduce((sum, [name, n]) => (name === 'info' ? sum : sum + n - (callsBefore[name] ?? 0)), 0)
-  return { jobsPerSec: count / seconds, dispatchPerSec: count / ((dispatched - started) / 1000), cpuPerJob: (used.user + used.system) / count, commandsPerJob: commands / count }
+  return { jobsPerSec: count / seconds, dispatchPerSec: count / ((dispatched - started) / 1000), cpuPerJob: (used.user + used.system) / count, redisCpuPerJob: (redisCpu * 1e6) / count, commandsPerJob: commands / count }
 }
 
 /** cacheback: stale reads dispatch through BeeQueueRefresher; `createRefreshWorker` runs them. */
-async function cachebackContender(context: ScenarioContext, values: readonly unknown[], concurrency: number): Promise<ThroughputContender> {
+export async function cachebackContender(context: ScenarioContext, values: readonly unknown[], concurrency: number): Promise<ThroughputContender> {
   const namespace = `${context.prefix}cb${concurrency}`
   const queue = { redis: context.redisUrl, queue: `refresh${concurrency}`, prefix: `${context.prefix}bq` }
   const readerClient = benchClient(context.redisUrl)
@@ -123,7 +133,7 @@ async function cachebackContender(context: ScenarioContext, values: readonly unk
 }
 
 /** The floor: the same payloads, job ids and timeout through bee-queue directly, with a worker that does nothing. */
-async function rawBeeQueue(context: ScenarioContext, count: number, concurrency: number): Promise<ThroughputContender> {
+export async function rawBeeQueue(context: ScenarioContext, count: number, concurrency: number): Promise<ThroughputContender> {
   const prefix = `${context.prefix}bq`
   const name = `raw${concurrency}`
   const producer = new Queue(name, queueSettings(context.redisUrl, prefix, { isWorker: false, getEvents: false, sendEvents: false }))
@@ -165,7 +175,7 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
     for (const contender of Object.values(contenders)) await contender.round(WARMUP_KEYS)
     const results = await roundRobin(context.rounds, Object.keys(contenders), async (name, round) => {
       const result = await contenders[name].round(KEYS)
-      context.log(`round ${round + 1}: ${name.padEnd(30)} ${int(result.jobsPerSec)} jobs/s, ${int(result.cpuPerJob)} µs CPU per job, ${result.commandsPerJob.toFixed(1)} Redis commands per job`)
+      context.log(`round ${round + 1}: ${name.padEnd(30)} ${int(result.jobsPerSec)} jobs/s, ${int(result.cpuPerJob)} µs CPU per job (Redis ${int(result.redisCpuPerJob)} µs), ${result.commandsPerJob.toFixed(1)} Redis commands per job`)
       return result
     })
     return report(context, results)
@@ -185,6 +195,7 @@ function report(context: ScenarioContext, results: Record<string, RoundResult[]>
       ratio(medianRatio(jobs(name), jobs(floor(concurrency)))),
       int(median(results[name].map((r) => r.dispatchPerSec))),
       int(median(results[name].map((r) => r.cpuPerJob))),
+      int(median(results[name].map((r) => r.redisCpuPerJob))),
       median(results[name].map((r) => r.commandsPerJob)).toFixed(1),
     ]),
   )
@@ -193,7 +204,7 @@ function report(context: ScenarioContext, results: Record<string, RoundResult[]>
     tables: [
       {
         title: `refresh-throughput: ${int(KEYS)} stale keys per round, ${READERS} concurrent readers, medians of ${context.rounds} rounds`,
-        columns: ['contender', 'jobs/s', 'min', 'max', 'vs floor', 'dispatches/s', 'CPU µs/job', 'Redis commands/job'],
+        columns: ['contender', 'jobs/s', 'min', 'max', 'vs floor', 'dispatches/s', 'CPU µs/job', 'Redis CPU µs/job', 'Redis commands/job'],
         rows,
       },
     ],

@@ -8,9 +8,9 @@
  * the stalling set that `checkStalledJobs` reads): `BeeQueueRefresher`
  * producers and bee-queue's stalled-job check work with it unchanged.
  */
-import { createHash } from 'node:crypto'
 import type Queue from 'bee-queue'
 import { reconnectDelayMs } from '../defaults.js'
+import { type NodeRedis, Script, call } from './node-redis.js'
 
 /** One queue job as the loop hands it over. */
 export interface QueueJob {
@@ -19,6 +19,8 @@ export interface QueueJob {
   data: unknown
   /** bee-queue job options; `timeout` (ms) bounds the handler. */
   options: { timeout?: number }
+  /** At least the byte length of `data`'s JSON (three bytes per character of the stored job). */
+  sizeAtMost?: number
 }
 
 /** What the loop runs, and where it reports. */
@@ -66,32 +68,6 @@ for i = 1, #ARGV do
 end
 return #ARGV
 `
-
-/** The node-redis 3 client bee-queue connects with (its command and blocking clients). */
-interface NodeRedis {
-  send_command(command: string, args: unknown[], callback: (error: Error | null, reply: unknown) => void): boolean
-}
-
-function call<T>(client: NodeRedis, command: string, args: unknown[]): Promise<T> {
-  return new Promise((resolve, reject) => client.send_command(command, args, (error, reply) => (error ? reject(error) : resolve(reply as T))))
-}
-
-/** A Lua script run by SHA, loaded on NOSCRIPT (a restarted Redis). */
-class Script {
-  private readonly sha: string
-  constructor(private readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex')
-  }
-
-  async run<T>(client: NodeRedis, keys: string[], args: unknown[]): Promise<T> {
-    try {
-      return await call<T>(client, 'EVALSHA', [this.sha, keys.length, ...keys, ...args])
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
-      return call<T>(client, 'EVAL', [this.source, keys.length, ...keys, ...args])
-    }
-  }
-}
 
 const takeJobs = new Script(TAKE_JOBS_LUA)
 const finishJobs = new Script(FINISH_JOBS_LUA)
@@ -228,7 +204,7 @@ function pairs(flat: string[]): QueueJob[] {
     } catch {
       stored = { data: undefined } // the handler refuses it as a malformed payload
     }
-    jobs.push({ id: flat[i], data: stored.data, options: stored.options ?? {} })
+    jobs.push({ id: flat[i], data: stored.data, options: stored.options ?? {}, sizeAtMost: flat[i + 1].length * 3 })
   }
   return jobs
 }

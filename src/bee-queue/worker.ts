@@ -124,7 +124,7 @@ function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLim
 async function runJob(cache: Cacheback, job: QueueJob, context: { jobsReady?: Promise<unknown>; limits: PayloadLimits; reported: WeakSet<object> }): Promise<void> {
   let request
   try {
-    request = decodePayload(job.data, job.id, context.limits)
+    request = decodePayload(job.data, job.id, context.limits, job.sizeAtMost)
   } catch (error) {
     const payload = error as CachebackError
     cache.emit(refreshFailedEvent(error, payload.job, payload.key, { via: 'bee-queue' }))

@@ -64,7 +64,10 @@ async function main(): Promise<void> {
   await session.post('Profiler.start')
   let jobs = 0
   for (let i = 0; i < rounds; i++) {
+    const cpu = process.cpuUsage()
     const r = await contender.round(5000)
+    const used = process.cpuUsage(cpu)
+    console.log(`  user ${Math.round(used.user / 5000)} µs/job, system ${Math.round(used.system / 5000)} µs/job`)
     jobs += 5000
     console.log(`${which}: ${Math.round(r.jobsPerSec)} jobs/s, ${Math.round(r.cpuPerJob)} µs CPU/job, Redis ${Math.round(r.redisCpuPerJob)} µs/job, ${r.commandsPerJob.toFixed(1)} commands/job`)
   }
@@ -85,6 +88,8 @@ async function main(): Promise<void> {
     fns.set(fn, (fns.get(fn) ?? 0) + us)
   }
   const per = (us: number) => (us / jobs).toFixed(1)
+  const g = globalThis as { __takes?: number; __taken?: number }
+  if (g.__takes) console.log(`takes: ${g.__takes}, jobs per take ${(g.__taken! / g.__takes).toFixed(1)}`, (g as any).__hist)
   if (writes.size > 0) console.log('socket writes per refresh:', Object.fromEntries([...writes].map(([k, n]) => [k, (n / (jobs + 6000)).toFixed(2)])))
   console.log('µs per refresh by group:')
   for (const [g, us] of [...groups].sort((a, b) => b[1] - a[1])) console.log(`  ${g.padEnd(16)} ${per(us)}`)

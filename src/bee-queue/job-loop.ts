@@ -69,20 +69,42 @@ end
 return #ARGV
 `
 
+const REQUEUE_JOBS_LUA = `-- KEYS[1] active list, KEYS[2] waiting list
+-- ARGV     ids taken by a closing worker but never started, in the order taken
+-- Moves each back from active to the tail of waiting (where it was taken
+-- from), so the next worker takes them first. Returns the number of ids.
+for i = #ARGV, 1, -1 do
+  redis.call('LREM', KEYS[1], 0, ARGV[i])
+  redis.call('RPUSH', KEYS[2], ARGV[i])
+end
+return #ARGV
+`
+
 const takeJobs = new Script(TAKE_JOBS_LUA)
 const finishJobs = new Script(FINISH_JOBS_LUA)
+const requeueJobs = new Script(REQUEUE_JOBS_LUA)
 /** Seconds one blocking wait for a job lasts before the loop looks again (and notices a close). */
 const BLOCK_SECONDS = 1
 
-/** Runs queue jobs, many per Redis round trip. */
+/**
+ * Runs queue jobs, many per Redis round trip. It holds up to `concurrency`
+ * jobs taken ahead beside the running ones, so a freed slot starts the next
+ * job at once while the next take is under way (the take's round trip
+ * overlaps the running jobs' own).
+ */
 export class JobLoop {
   private readonly keys: { waiting: string; active: string; jobs: string; stalling: string }
   private readonly running = new Map<string, Promise<void>>()
+  /** Taken, not started yet (active in the queue, marked alive with the running ones). */
+  private readonly ahead: QueueJob[] = []
   private finishing: { job: QueueJob; error?: unknown }[] = []
   private slotFreed: (() => void) | undefined
+  private waking = false
   private closing = false
   private closed = false
   private loop: Promise<void> | undefined
+  /** The take script under way, if any (not the blocking wait, which close does not wait for). */
+  private taking: Promise<unknown> | undefined
   private stallTimer: NodeJS.Timeout | undefined
 
   constructor(private readonly options: JobLoopOptions) {
@@ -103,9 +125,10 @@ export class JobLoop {
   }
 
   /**
-   * Stops taking jobs and waits up to `timeoutMs` for running ones. Resolves
-   * with the number still running then: their jobs stay active in the queue
-   * (nothing is written for them any more) and the stall check requeues them.
+   * Stops taking jobs and waits up to `timeoutMs` for running ones (and a
+   * take under way). Jobs taken ahead go back to the queue. Resolves with the
+   * number still running then: their jobs stay active in the queue (nothing
+   * is written for them any more) and the stall check requeues them.
    */
   async close(timeoutMs: number): Promise<number> {
     this.closing = true
@@ -113,25 +136,29 @@ export class JobLoop {
     clearInterval(this.stallTimer)
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))
-    await Promise.race([Promise.all([...this.running.values()]), timedOut])
+    await Promise.race([Promise.all([...this.running.values(), this.taking]), timedOut])
     clearTimeout(timer)
     await this.flush()
+    await this.requeueAhead()
     this.closed = true
     return this.running.size
   }
 
   private async run(): Promise<void> {
     let failures = 0
+    const { concurrency } = this.options
     while (!this.closing) {
-      const free = this.options.concurrency - this.running.size
-      if (free <= 0) {
+      // Room for the running jobs and as many again taken ahead; take once at least half a round's worth is free.
+      const room = 2 * concurrency - this.running.size - this.ahead.length
+      if (room < Math.max(1, Math.floor(concurrency / 2))) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve))
         continue
       }
       try {
-        const jobs = await this.take(free)
+        const jobs = await this.take(room)
         failures = 0
-        for (const job of jobs) this.begin(job)
+        for (const job of jobs) this.ahead.push(job)
+        this.startAhead()
       } catch (error) {
         if (this.closing) return
         this.options.onError(error)
@@ -140,11 +167,33 @@ export class JobLoop {
     }
   }
 
+  /** Starts jobs taken ahead while slots are free (none once closing). */
+  private startAhead(): void {
+    while (!this.closing && this.running.size < this.options.concurrency && this.ahead.length > 0) this.begin(this.ahead.shift()!)
+  }
+
+  /** Gives the jobs taken ahead back to the queue; on failure they stay active and the stall check requeues them. */
+  private async requeueAhead(): Promise<void> {
+    const ids = this.ahead.splice(0).map((job) => job.id)
+    if (ids.length === 0) return
+    try {
+      await requeueJobs.run(this.clients.client, [this.keys.active, this.keys.waiting], ids)
+    } catch (error) {
+      this.options.onError(error)
+    }
+  }
+
   /** Up to `count` jobs in one round trip; when none is waiting, blocks (up to BLOCK_SECONDS) for one. */
   private async take(count: number): Promise<QueueJob[]> {
     const { client, bclient } = this.clients
     const { waiting, active, jobs } = this.keys
-    const flat = await takeJobs.run<string[]>(client, [waiting, active, jobs], [count])
+    const taking = takeJobs.run<string[]>(client, [waiting, active, jobs], [count])
+    this.taking = taking.catch(() => undefined)
+    const flat = await taking
+    if (this.closing) {
+      this.ahead.push(...pairs(flat)) // close gives them back once this take is in
+      return []
+    }
     if (flat.length > 0) return pairs(flat)
     const id = await call<string | null>(bclient, 'BRPOPLPUSH', [waiting, active, BLOCK_SECONDS])
     if (id === null || this.closing) return [] // closing: the job stays active; the stall check requeues it
@@ -162,12 +211,23 @@ export class JobLoop {
     this.running.set(job.id, done)
   }
 
-  /** Frees the slot at once; the removal from the queue goes out with the others of this tick. */
+  /**
+   * Frees the slot and starts a job taken ahead in it; the removal from the
+   * queue goes out with the others of this tick. The loop wakes at the end of
+   * the tick, so that it takes jobs for every slot the tick freed in one call.
+   */
   private finish(outcome: { job: QueueJob; error?: unknown }): void {
     this.running.delete(outcome.job.id)
-    const wake = this.slotFreed
-    this.slotFreed = undefined
-    wake?.()
+    this.startAhead()
+    if (this.slotFreed !== undefined && !this.waking) {
+      this.waking = true
+      process.nextTick(() => {
+        this.waking = false
+        const wake = this.slotFreed
+        this.slotFreed = undefined
+        wake?.()
+      })
+    }
     if (this.closed) return // given up by close(): left to the stall check
     if (this.finishing.length === 0) setImmediate(() => void this.flush())
     this.finishing.push(outcome)
@@ -188,7 +248,7 @@ export class JobLoop {
 
   /** Tells bee-queue's stall check that the running jobs are alive (as its workers do, every half stallInterval). */
   private markAlive(): void {
-    const ids = [...this.running.keys()]
+    const ids = [...this.running.keys(), ...this.ahead.map((job) => job.id)]
     if (ids.length === 0) return
     call(this.clients.client, 'SREM', [this.keys.stalling, ...ids]).catch((error) => this.options.onError(error))
   }
@@ -209,8 +269,19 @@ function pairs(flat: string[]): QueueJob[] {
   return jobs
 }
 
+/** `promise`, or a rejection once `ms` have passed (one timer, no race). */
 function withTimeout(promise: Promise<void>, ms: number, id: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Job ${id} timed out (${ms} ms)`)), ms)))
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Job ${id} timed out (${ms} ms)`)), ms)
+    promise.then(
+      () => {
+        clearTimeout(timer)
+        resolve()
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
 }

@@ -132,7 +132,7 @@ async function runJob(cache: Cacheback, job: QueueJob, context: { jobsReady?: Pr
     throw error
   }
   try {
-    await context.jobsReady
+    if (context.jobsReady) await context.jobsReady
     await cache.runRefresh({ ...request, via: 'queue' }) // skipped when the dispatcher's in-process fallback claimed it
   } catch (error) {
     const thrown = typeof error === 'object' && error !== null ? error : new Error(String(error))

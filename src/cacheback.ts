@@ -15,7 +15,7 @@ import { type InvalidateOptions, type InvalidationMode, type InvalidationSelecto
 import type { L1 } from './l1/l1.js'
 import { type CacheRead, act, peekEntry, readLocal, readMany, readOne } from './read.js'
 import type { RefreshRequest, RefreshRunner, Refresher } from './refresh/refresher.js'
-import { runRefresh } from './refresh/run.js'
+import { claimAhead, runRefresh } from './refresh/run.js'
 import type { UnknownJobExplainer } from './registry.js'
 import type { PeekResult, ReadResult } from './results.js'
 import type { Store } from './stores/store.js'
@@ -162,6 +162,11 @@ export class Cacheback implements JobCache, RefreshRunner {
   /** @internal Runs one dispatched refresh (workers). Rejects on failure, already reported. */
   runRefresh(request: RefreshRequest): Promise<void> {
     return this.core.runRefresh(request)
+  }
+
+  /** @internal Starts the claim of a refresh that will run later (`RefreshRequest.claim`); undefined when it would fail first. */
+  claimRefresh(request: RefreshRequest): Promise<boolean> | undefined {
+    return claimAhead(this.core, request)
   }
 
   /** @internal Reports an event to the listeners. */

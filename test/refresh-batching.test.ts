@@ -4,8 +4,9 @@
  * end-of-refresh writes a standalone `RedisStore` is asked for in one tick go
  * out as one script call each, every call keeping its own answer; the
  * `BeeQueueRefresher` adds the jobs of one tick with one script call, in
- * bee-queue's job format; and a real worker takes jobs ahead and gives those
- * it has not started back to the queue when it closes.
+ * bee-queue's job format; and a real worker takes jobs ahead, claims them as
+ * it takes them, and gives those it has not started back to the queue when it
+ * closes.
  */
 import Queue from 'bee-queue'
 import { Redis } from 'ioredis'
@@ -173,7 +174,7 @@ describe('BeeQueueRefresher and the worker', () => {
     await workerCache.close()
   })
 
-  it('gives the jobs it took ahead but never started back to the queue when it closes', async () => {
+  it('claims the jobs it takes ahead as it takes them, and gives those it never started back to the queue when it closes', async () => {
     const namespace = uniqueNamespace('batch-ahead')
     const queue = { redis: server.url, queue: namespace, prefix: 'bqt' }
     const reader = new Cacheback({ namespace, store: new RedisStore({ redis: server.url }), refresher: new BeeQueueRefresher(queue) })
@@ -200,6 +201,9 @@ describe('BeeQueueRefresher and the worker', () => {
     const health = new Queue(namespace, { redis: { url: server.url }, prefix: 'bqt', isWorker: false, getEvents: false })
     while (started.length === 0 || (await health.checkHealth()).active < 2) await new Promise((resolve) => setTimeout(resolve, 5))
     expect(await health.checkHealth()).toMatchObject({ waiting: 2, active: 2 }) // one running, one taken ahead
+    // Both taken jobs were claimed for the queue as they were taken (one script call), the ahead one before it started.
+    const claims = await Promise.all([1, 2, 3, 4].map((id) => admin.get(`${lockKeyOf(read.job.keyFor(id))}:claim`)))
+    expect(claims.map((claim) => claim?.split(':')[0] ?? null)).toEqual(['queue', 'queue', null, null])
     await expect(worker.close(100)).rejects.toThrow(/1 refreshes still running/)
     expect(started).toHaveLength(1)
     expect(await health.checkHealth()).toMatchObject({ waiting: 3, active: 1 }) // the one taken ahead is back, the running one left to the stall check

@@ -30,6 +30,8 @@ export interface JobLoopOptions {
   concurrency: number
   /** bee-queue's `stallInterval`: a running job is marked alive every half of it. */
   stallIntervalMs: number
+  /** A job was taken (it may wait for a free slot before `handle`): what can start early, starts here. */
+  taken?(job: QueueJob): void
   handle(job: QueueJob): Promise<void>
   /** A job finished (removed from the queue); `error` when its handler failed or timed out. */
   finished(job: QueueJob, error?: unknown): void
@@ -157,7 +159,10 @@ export class JobLoop {
       try {
         const jobs = await this.take(room)
         failures = 0
-        for (const job of jobs) this.ahead.push(job)
+        for (const job of jobs) {
+          this.options.taken?.(job)
+          this.ahead.push(job)
+        }
         this.startAhead()
       } catch (error) {
         if (this.closing) return

@@ -50,9 +50,18 @@ end
 /**
  * Lua function `setEntry(K, A, lastIndexKey)`: the compare-and-set write of
  * SET_ENTRY_LUA (K[1] the entry, K[2..lastIndexKey] its index pairs,
- * A[1..6] as that script's ARGV), returning what that script returns.
+ * A[1..6] as that script's ARGV), returning what that script returns. It
+ * reads only the stored entry's header (`GETRANGE`; a missing key gives '',
+ * another Redis type WRONGTYPE, both not an entry).
  */
-export const SET_ENTRY_FUNCTION = `local function setEntry(K, A, lastIndexKey)
+export const SET_ENTRY_FUNCTION = `local function readEntryHeader(key)
+  local value = redis.pcall('GETRANGE', key, 0, ${HEADER - 1})
+  if type(value) ~= 'string' then
+    return false
+  end
+  return value
+end
+local function setEntry(K, A, lastIndexKey)
   local created = tonumber(A[2])
   local staleAt = tonumber(A[4])
   local purgedAt = tonumber(A[5])
@@ -61,7 +70,7 @@ export const SET_ENTRY_FUNCTION = `local function setEntry(K, A, lastIndexKey)
     staleAt = math.max(staleAt, tonumber(stamp[1]) or 0)
     purgedAt = math.max(purgedAt, tonumber(stamp[2]) or 0)
   end
-  local current = readString(K[1])
+  local current = readEntryHeader(K[1])
   if current and ${IS_ENTRY} then
     if struct.unpack('>d', current, ${CREATED_AT}) > created and struct.unpack('>d', current, ${EXPIRES_AT}) > created then
       return 0

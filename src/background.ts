@@ -32,20 +32,17 @@ export class Listeners {
 
 /** Background promises (dispatches, in-process refreshes, writes) of this process. */
 export class BackgroundTasks {
-  private readonly pending = new Set<Promise<void>>()
+  private readonly pending = new Set<Promise<unknown>>()
 
   /** Tracks a promise until it settles; its rejection is already handled by the caller. */
   track(promise: Promise<unknown>): void {
-    const settled = promise.then(
-      () => undefined,
-      () => undefined,
-    )
-    this.pending.add(settled)
-    void settled.then(() => this.pending.delete(settled))
+    this.pending.add(promise)
+    const settled = (): void => void this.pending.delete(promise)
+    promise.then(settled, settled)
   }
 
   /** Resolves once nothing is pending, including work started while waiting. */
   async drain(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending])
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending])
   }
 }

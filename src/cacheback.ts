@@ -17,7 +17,7 @@ import { type CacheRead, act, peekEntry, readLocal, readMany, readOne } from './
 import { AHEAD, fieldHit, readLocalAhead } from './l1/field-hit.js'
 import type { HeldEntry } from './l1/local-tier.js'
 import type { RefreshRequest, RefreshRunner, Refresher } from './refresh/refresher.js'
-import { runRefresh } from './refresh/run.js'
+import { claimAhead, runRefresh } from './refresh/run.js'
 import type { UnknownJobExplainer } from './registry.js'
 import type { PeekResult, ReadResult } from './results.js'
 import type { Store } from './stores/store.js'
@@ -164,6 +164,11 @@ export class Cacheback implements JobCache, RefreshRunner {
   /** @internal Runs one dispatched refresh (workers). Rejects on failure, already reported. */
   runRefresh(request: RefreshRequest): Promise<void> {
     return this.core.runRefresh(request)
+  }
+
+  /** @internal Starts the claim of a refresh that will run later (`RefreshRequest.claim`); undefined when it would fail first. */
+  claimRefresh(request: RefreshRequest): Promise<boolean> | undefined {
+    return claimAhead(this.core, request)
   }
 
   /** @internal Reports an event to the listeners. */

@@ -8,9 +8,9 @@
  * the stalling set that `checkStalledJobs` reads): `BeeQueueRefresher`
  * producers and bee-queue's stalled-job check work with it unchanged.
  */
-import { createHash } from 'node:crypto'
 import type Queue from 'bee-queue'
 import { reconnectDelayMs } from '../defaults.js'
+import { type NodeRedis, Script, call } from './node-redis.js'
 
 /** One queue job as the loop hands it over. */
 export interface QueueJob {
@@ -19,6 +19,8 @@ export interface QueueJob {
   data: unknown
   /** bee-queue job options; `timeout` (ms) bounds the handler. */
   options: { timeout?: number }
+  /** At least the byte length of `data`'s JSON (three bytes per character of the stored job). */
+  sizeAtMost?: number
 }
 
 /** What the loop runs, and where it reports. */
@@ -28,6 +30,8 @@ export interface JobLoopOptions {
   concurrency: number
   /** bee-queue's `stallInterval`: a running job is marked alive every half of it. */
   stallIntervalMs: number
+  /** A job was taken (it may wait for a free slot before `handle`): what can start early, starts here. */
+  taken?(job: QueueJob): void
   handle(job: QueueJob): Promise<void>
   /** A job finished (removed from the queue); `error` when its handler failed or timed out. */
   finished(job: QueueJob, error?: unknown): void
@@ -67,46 +71,42 @@ end
 return #ARGV
 `
 
-/** The node-redis 3 client bee-queue connects with (its command and blocking clients). */
-interface NodeRedis {
-  send_command(command: string, args: unknown[], callback: (error: Error | null, reply: unknown) => void): boolean
-}
-
-function call<T>(client: NodeRedis, command: string, args: unknown[]): Promise<T> {
-  return new Promise((resolve, reject) => client.send_command(command, args, (error, reply) => (error ? reject(error) : resolve(reply as T))))
-}
-
-/** A Lua script run by SHA, loaded on NOSCRIPT (a restarted Redis). */
-class Script {
-  private readonly sha: string
-  constructor(private readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex')
-  }
-
-  async run<T>(client: NodeRedis, keys: string[], args: unknown[]): Promise<T> {
-    try {
-      return await call<T>(client, 'EVALSHA', [this.sha, keys.length, ...keys, ...args])
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
-      return call<T>(client, 'EVAL', [this.source, keys.length, ...keys, ...args])
-    }
-  }
-}
+const REQUEUE_JOBS_LUA = `-- KEYS[1] active list, KEYS[2] waiting list
+-- ARGV     ids taken by a closing worker but never started, in the order taken
+-- Moves each back from active to the tail of waiting (where it was taken
+-- from), so the next worker takes them first. Returns the number of ids.
+for i = #ARGV, 1, -1 do
+  redis.call('LREM', KEYS[1], 0, ARGV[i])
+  redis.call('RPUSH', KEYS[2], ARGV[i])
+end
+return #ARGV
+`
 
 const takeJobs = new Script(TAKE_JOBS_LUA)
 const finishJobs = new Script(FINISH_JOBS_LUA)
+const requeueJobs = new Script(REQUEUE_JOBS_LUA)
 /** Seconds one blocking wait for a job lasts before the loop looks again (and notices a close). */
 const BLOCK_SECONDS = 1
 
-/** Runs queue jobs, many per Redis round trip. */
+/**
+ * Runs queue jobs, many per Redis round trip. It holds up to `concurrency`
+ * jobs taken ahead beside the running ones, so a freed slot starts the next
+ * job at once while the next take is under way (the take's round trip
+ * overlaps the running jobs' own).
+ */
 export class JobLoop {
   private readonly keys: { waiting: string; active: string; jobs: string; stalling: string }
   private readonly running = new Map<string, Promise<void>>()
+  /** Taken, not started yet (active in the queue, marked alive with the running ones). */
+  private readonly ahead: QueueJob[] = []
   private finishing: { job: QueueJob; error?: unknown }[] = []
   private slotFreed: (() => void) | undefined
+  private waking = false
   private closing = false
   private closed = false
   private loop: Promise<void> | undefined
+  /** The take script under way, if any (not the blocking wait, which close does not wait for). */
+  private taking: Promise<unknown> | undefined
   private stallTimer: NodeJS.Timeout | undefined
 
   constructor(private readonly options: JobLoopOptions) {
@@ -127,9 +127,10 @@ export class JobLoop {
   }
 
   /**
-   * Stops taking jobs and waits up to `timeoutMs` for running ones. Resolves
-   * with the number still running then: their jobs stay active in the queue
-   * (nothing is written for them any more) and the stall check requeues them.
+   * Stops taking jobs and waits up to `timeoutMs` for running ones (and a
+   * take under way). Jobs taken ahead go back to the queue. Resolves with the
+   * number still running then: their jobs stay active in the queue (nothing
+   * is written for them any more) and the stall check requeues them.
    */
   async close(timeoutMs: number): Promise<number> {
     this.closing = true
@@ -137,25 +138,32 @@ export class JobLoop {
     clearInterval(this.stallTimer)
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))
-    await Promise.race([Promise.all([...this.running.values()]), timedOut])
+    await Promise.race([Promise.all([...this.running.values(), this.taking]), timedOut])
     clearTimeout(timer)
     await this.flush()
+    await this.requeueAhead()
     this.closed = true
     return this.running.size
   }
 
   private async run(): Promise<void> {
     let failures = 0
+    const { concurrency } = this.options
     while (!this.closing) {
-      const free = this.options.concurrency - this.running.size
-      if (free <= 0) {
+      // Room for the running jobs and as many again taken ahead; take once at least half a round's worth is free.
+      const room = 2 * concurrency - this.running.size - this.ahead.length
+      if (room < Math.max(1, Math.floor(concurrency / 2))) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve))
         continue
       }
       try {
-        const jobs = await this.take(free)
+        const jobs = await this.take(room)
         failures = 0
-        for (const job of jobs) this.begin(job)
+        for (const job of jobs) {
+          this.options.taken?.(job)
+          this.ahead.push(job)
+        }
+        this.startAhead()
       } catch (error) {
         if (this.closing) return
         this.options.onError(error)
@@ -164,11 +172,33 @@ export class JobLoop {
     }
   }
 
+  /** Starts jobs taken ahead while slots are free (none once closing). */
+  private startAhead(): void {
+    while (!this.closing && this.running.size < this.options.concurrency && this.ahead.length > 0) this.begin(this.ahead.shift()!)
+  }
+
+  /** Gives the jobs taken ahead back to the queue; on failure they stay active and the stall check requeues them. */
+  private async requeueAhead(): Promise<void> {
+    const ids = this.ahead.splice(0).map((job) => job.id)
+    if (ids.length === 0) return
+    try {
+      await requeueJobs.run(this.clients.client, [this.keys.active, this.keys.waiting], ids)
+    } catch (error) {
+      this.options.onError(error)
+    }
+  }
+
   /** Up to `count` jobs in one round trip; when none is waiting, blocks (up to BLOCK_SECONDS) for one. */
   private async take(count: number): Promise<QueueJob[]> {
     const { client, bclient } = this.clients
     const { waiting, active, jobs } = this.keys
-    const flat = await takeJobs.run<string[]>(client, [waiting, active, jobs], [count])
+    const taking = takeJobs.run<string[]>(client, [waiting, active, jobs], [count])
+    this.taking = taking.catch(() => undefined)
+    const flat = await taking
+    if (this.closing) {
+      this.ahead.push(...pairs(flat)) // close gives them back once this take is in
+      return []
+    }
     if (flat.length > 0) return pairs(flat)
     const id = await call<string | null>(bclient, 'BRPOPLPUSH', [waiting, active, BLOCK_SECONDS])
     if (id === null || this.closing) return [] // closing: the job stays active; the stall check requeues it
@@ -186,12 +216,23 @@ export class JobLoop {
     this.running.set(job.id, done)
   }
 
-  /** Frees the slot at once; the removal from the queue goes out with the others of this tick. */
+  /**
+   * Frees the slot and starts a job taken ahead in it; the removal from the
+   * queue goes out with the others of this tick. The loop wakes at the end of
+   * the tick, so that it takes jobs for every slot the tick freed in one call.
+   */
   private finish(outcome: { job: QueueJob; error?: unknown }): void {
     this.running.delete(outcome.job.id)
-    const wake = this.slotFreed
-    this.slotFreed = undefined
-    wake?.()
+    this.startAhead()
+    if (this.slotFreed !== undefined && !this.waking) {
+      this.waking = true
+      process.nextTick(() => {
+        this.waking = false
+        const wake = this.slotFreed
+        this.slotFreed = undefined
+        wake?.()
+      })
+    }
     if (this.closed) return // given up by close(): left to the stall check
     if (this.finishing.length === 0) setImmediate(() => void this.flush())
     this.finishing.push(outcome)
@@ -212,7 +253,7 @@ export class JobLoop {
 
   /** Tells bee-queue's stall check that the running jobs are alive (as its workers do, every half stallInterval). */
   private markAlive(): void {
-    const ids = [...this.running.keys()]
+    const ids = [...this.running.keys(), ...this.ahead.map((job) => job.id)]
     if (ids.length === 0) return
     call(this.clients.client, 'SREM', [this.keys.stalling, ...ids]).catch((error) => this.options.onError(error))
   }
@@ -228,13 +269,24 @@ function pairs(flat: string[]): QueueJob[] {
     } catch {
       stored = { data: undefined } // the handler refuses it as a malformed payload
     }
-    jobs.push({ id: flat[i], data: stored.data, options: stored.options ?? {} })
+    jobs.push({ id: flat[i], data: stored.data, options: stored.options ?? {}, sizeAtMost: flat[i + 1].length * 3 })
   }
   return jobs
 }
 
+/** `promise`, or a rejection once `ms` have passed (one timer, no race). */
 function withTimeout(promise: Promise<void>, ms: number, id: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Job ${id} timed out (${ms} ms)`)), ms)))
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Job ${id} timed out (${ms} ms)`)), ms)
+    promise.then(
+      () => {
+        clearTimeout(timer)
+        resolve()
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
 }

@@ -8,7 +8,8 @@ import { DEFAULT_DISPATCH_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_QUEUE, 
 import { CachebackError, messageOf } from '../errors.js'
 import { jobIdOf } from '../keys.js'
 import type { RefreshRequest, Refresher } from '../refresh/refresher.js'
-import { type RefreshPayload, encodePayload } from './payload.js'
+import { serializePayload } from './payload.js'
+import { type NewJob, addQueueJobs } from './enqueue.js'
 import type { BeeQueueRedis } from './connection.js'
 import { queueSettings, reloadScriptsOnReconnect } from './queue.js'
 
@@ -30,15 +31,23 @@ export interface BeeQueueRefresherOptions {
 
 /** A job waiting for the save of its tick's batch. */
 interface PendingSave {
-  job: Queue.Job<RefreshPayload>
+  job: NewJob
+  request: RefreshRequest
   resolve: () => void
   reject: (error: unknown) => void
 }
 
+/** The jobs dispatched to one queue in one tick, saved together. */
+interface SaveBatch {
+  pending: PendingSave[]
+  /** Rejects what is still unsaved after `dispatchTimeoutMs` from the batch's first dispatch. */
+  timer: NodeJS.Timeout
+}
+
 /**
  * Dispatches refreshes to bee-queue workers. The jobs dispatched in one tick
- * (the stale fields of one GraphQL execution level, say) are saved with one
- * `Queue#saveAll`: one write to Redis for all of them.
+ * (the stale fields of one GraphQL execution level, say) are added with one
+ * script call (`enqueue.ts`), bounded by one timer.
  */
 export class BeeQueueRefresher implements Refresher {
   readonly name = 'bee-queue'
@@ -48,7 +57,7 @@ export class BeeQueueRefresher implements Refresher {
   readonly maxPayloadBytes: number
   private readonly dispatchTimeoutMs: number
   private readonly queues = new Map<string, Queue>()
-  private readonly unsaved = new Map<string, PendingSave[]>()
+  private readonly unsaved = new Map<string, SaveBatch>()
 
   constructor(options: BeeQueueRefresherOptions = {}) {
     if (options.redis !== undefined && typeof options.redis === 'object' && typeof (options.redis as { sendCommand?: unknown }).sendCommand === 'function') {
@@ -74,45 +83,49 @@ export class BeeQueueRefresher implements Refresher {
   }
 
   async dispatch(request: RefreshRequest): Promise<void> {
-    const payload = encodePayload(request, this.maxPayloadBytes)
-    const job = this.producer(request.queue ?? this.queueName).createJob(payload).setId(jobIdOf(request.key))
+    const dataJson = serializePayload(request, this.maxPayloadBytes)
     // A worker gives the refresh up after refreshTimeout; the lock keeps others off until then too.
-    if (request.timeoutMs !== undefined) job.timeout(Math.ceil(request.timeoutMs))
-    const save = this.save(request.queue ?? this.queueName, job)
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new CachebackError('E_DISPATCH_FAILED', `Refresh of "${request.job}" was not queued within ${this.dispatchTimeoutMs} ms`, { job: request.job, key: request.key })),
-        this.dispatchTimeoutMs,
-      )
-    })
+    const timeoutMs = request.timeoutMs === undefined ? undefined : Math.max(0, Math.ceil(request.timeoutMs))
     try {
-      await Promise.race([save, timeout])
+      await this.save(request.queue ?? this.queueName, { job: { id: jobIdOf(request.key), dataJson, timeoutMs }, request })
     } catch (cause) {
       if (cause instanceof CachebackError) throw cause
       throw new CachebackError('E_DISPATCH_FAILED', `Refresh of "${request.job}" could not be queued: ${messageOf(cause)}`, { job: request.job, key: request.key, cause })
-    } finally {
-      clearTimeout(timer)
     }
   }
 
-  /** Saves `job` with the others dispatched to its queue in this tick. */
-  private save(name: string, job: Queue.Job<RefreshPayload>): Promise<void> {
+  /** Saves `job` with the others dispatched to its queue in this tick; rejects once `dispatchTimeoutMs` has passed unsaved. */
+  private save(name: string, item: Omit<PendingSave, 'resolve' | 'reject'>): Promise<void> {
     let batch = this.unsaved.get(name)
     if (!batch) {
-      const pending: PendingSave[] = (batch = [])
-      this.unsaved.set(name, pending)
-      setImmediate(() => {
-        this.unsaved.delete(name)
-        this.producer(name)
-          .saveAll(pending.map((p) => p.job))
-          .then(
-            (errors) => pending.forEach((p) => (errors.has(p.job) ? p.reject(errors.get(p.job)) : p.resolve())),
-            (error: unknown) => pending.forEach((p) => p.reject(error)),
-          )
-      })
+      const pending: PendingSave[] = []
+      const timer = setTimeout(() => pending.splice(0).forEach(({ request, reject }) => reject(notQueuedInTime(request, this.dispatchTimeoutMs))), this.dispatchTimeoutMs)
+      batch = { pending, timer }
+      this.unsaved.set(name, batch)
+      setImmediate(() => this.flush(name, { pending, timer }))
     }
-    return new Promise<void>((resolve, reject) => batch.push({ job, resolve, reject }))
+    const { pending } = batch
+    return new Promise<void>((resolve, reject) => pending.push({ ...item, resolve, reject }))
+  }
+
+  private flush(name: string, { pending, timer }: SaveBatch): void {
+    this.unsaved.delete(name)
+    const settle = (error?: unknown) => {
+      clearTimeout(timer)
+      for (const p of pending.splice(0)) error === undefined ? p.resolve() : p.reject(error)
+    }
+    let queue: Queue
+    try {
+      queue = this.producer(name)
+    } catch (error) {
+      settle(error)
+      return
+    }
+    addQueueJobs(
+      queue,
+      pending.map((p) => p.job),
+      Date.now(),
+    ).then(() => settle(), settle)
   }
 
   async close(): Promise<void> {
@@ -120,4 +133,8 @@ export class BeeQueueRefresher implements Refresher {
     this.queues.clear()
     await Promise.all(queues.map((queue) => queue.close(1000).catch(() => undefined)))
   }
+}
+
+function notQueuedInTime(request: RefreshRequest, timeoutMs: number): CachebackError {
+  return new CachebackError('E_DISPATCH_FAILED', `Refresh of "${request.job}" was not queued within ${timeoutMs} ms`, { job: request.job, key: request.key })
 }

@@ -12,6 +12,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_QUEUE, DEFAULT_QUEUE_PREFIX, DEFAULT
 import { CachebackError } from '../errors.js'
 import { refreshFailedEvent, storeErrorEvent } from '../events.js'
 import type { AnyJob } from '../job.js'
+import type { RefreshRequest } from '../refresh/refresher.js'
 import { lockKeyOf } from '../keys.js'
 import { JobLoop, type QueueJob } from './job-loop.js'
 import { type PayloadLimits, decodePayload } from './payload.js'
@@ -105,11 +106,13 @@ function payloadLimits(options: RefreshWorkerOptions, producer: BeeQueueRefreshe
 function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLimits): JobLoop {
   const { cache } = options
   const reported = new WeakSet<object>() // failures already reported as events
+  const prepared = new WeakMap<QueueJob, Prepared>()
   return new JobLoop({
     queue,
     concurrency: options.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
     stallIntervalMs: options.stallInterval ?? DEFAULT_STALL_INTERVAL_MS,
-    handle: (job) => runJob(cache, job, { jobsReady: options.jobsReady, limits, reported }),
+    taken: (job) => prepared.set(job, prepare(cache, job, limits)),
+    handle: (job) => runJob(cache, job, { prepared: prepared.get(job) ?? prepare(cache, job, limits), reported }),
     finished: (job, error) => {
       if (error !== undefined && !(typeof error === 'object' && error !== null && reported.has(error))) reportGivenUp(cache, job, error, limits)
       // bee-queue's worker events, for those who count finished jobs.
@@ -120,20 +123,38 @@ function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLim
   })
 }
 
-/** Runs one queue job: a refresh. Failures are reported (by `runRefresh`, or here for payloads) and rethrown. */
-async function runJob(cache: Cacheback, job: QueueJob, context: { jobsReady?: Promise<unknown>; limits: PayloadLimits; reported: WeakSet<object> }): Promise<void> {
-  let request
+/** A taken job, decoded, with its claim under way; or why its payload was refused. */
+type Prepared = { request: RefreshRequest } | { error: CachebackError }
+
+/**
+ * Decodes a job's payload as it is taken and starts its claim (one script
+ * call for the jobs of one take), so a job taken ahead starts fetching as
+ * soon as it gets a slot. The jobs are registered by then (the loop starts
+ * after `jobsReady`).
+ */
+function prepare(cache: Cacheback, job: QueueJob, limits: PayloadLimits): Prepared {
+  let request: RefreshRequest
   try {
-    request = decodePayload(job.data, job.id, context.limits)
+    request = { ...decodePayload(job.data, job.id, limits, job.sizeAtMost), via: 'queue' }
   } catch (error) {
-    const payload = error as CachebackError
-    cache.emit(refreshFailedEvent(error, payload.job, payload.key, { via: 'bee-queue' }))
+    return { error: error as CachebackError }
+  }
+  const claim = cache.claimRefresh(request) // skipped by the refresh when the dispatcher's in-process fallback claimed it
+  if (claim) request.claim = claim
+  return { request }
+}
+
+/** Runs one queue job: a refresh. Failures are reported (by `runRefresh`, or here for payloads) and rethrown. */
+async function runJob(cache: Cacheback, job: QueueJob, context: { prepared: Prepared; reported: WeakSet<object> }): Promise<void> {
+  const { prepared } = context
+  if ('error' in prepared) {
+    const payload = prepared.error
+    cache.emit(refreshFailedEvent(payload, payload.job, payload.key, { via: 'bee-queue' }))
     context.reported.add(payload)
-    throw error
+    throw payload
   }
   try {
-    await context.jobsReady
-    await cache.runRefresh({ ...request, via: 'queue' }) // skipped when the dispatcher's in-process fallback claimed it
+    await cache.runRefresh(prepared.request)
   } catch (error) {
     const thrown = typeof error === 'object' && error !== null ? error : new Error(String(error))
     context.reported.add(thrown)

@@ -14,16 +14,19 @@ import { stampKeyOf } from '../invalidation/index-keys.js'
 import { lockKeyOf } from '../keys.js'
 import type { InvalidateRequest, InvalidationTarget, StoreSetOptions } from '../stores/store.js'
 import { INDEX_ADD_LUA, INDEX_STAMP_LUA, MARK_ENTRIES_LUA } from './invalidation-scripts.js'
-import { RedisScript, type RedisClient } from './redis-script.js'
+import { type BoundedCall, RedisScript } from './redis-script.js'
 import { SET_ENTRY_LUA, SET_ENTRY_RELEASE_LOCK_LUA } from './scripts.js'
+import { SET_ENTRIES_RELEASE_LOCKS_LUA } from './batch-scripts.js'
+import type { BatchedScript, ScriptBatch } from './script-batch.js'
 import { keyOfMember, memberOf } from './members.js'
 import { slotOf } from './slots.js'
 
-/** One store call bounded by the store's command timeout, with coded errors (`RedisStore`'s). */
-export type BoundedCall = <T>(op: string, keys: string | readonly string[], run: (client: RedisClient) => Promise<T>) => Promise<T>
+export type { BoundedCall }
 
 const setEntry = new RedisScript(SET_ENTRY_LUA)
 const setEntryReleaseLock = new RedisScript(SET_ENTRY_RELEASE_LOCK_LUA)
+/** The end of a refresh (write and lock hand-over), for `ScriptBatch`. */
+export const setAndReleaseScripts: BatchedScript = { op: 'SET', single: setEntryReleaseLock, many: new RedisScript(SET_ENTRIES_RELEASE_LOCKS_LUA), counted: true }
 const indexAdd = new RedisScript(INDEX_ADD_LUA)
 const indexStamp = new RedisScript(INDEX_STAMP_LUA)
 const markEntries = new RedisScript(MARK_ENTRIES_LUA)
@@ -42,16 +45,22 @@ export interface EntryWriteArgs {
   release?: { lockKey: string; token: string; holdUntil: string; holdPx: string }
 }
 
-/** The compare-and-set write, filing the entry in `options.indexes`. True when written (also when stored stale). */
-export async function writeEntry(call: BoundedCall, cluster: boolean, { key, data, options, ttlMs, release }: EntryWriteArgs): Promise<boolean> {
+/**
+ * The compare-and-set write, filing the entry in `options.indexes`. True when
+ * written (also when stored stale). With `release` (standalone), `batch`
+ * sends it with the other ends of refreshes of this tick.
+ */
+export async function writeEntry(call: BoundedCall, cluster: boolean, { key, data, options, ttlMs, release }: EntryWriteArgs, batch?: ScriptBatch): Promise<boolean> {
   const indexes = options.indexes ?? []
   const args = [asBuffer(data), String(options.createdAt), ttlMs]
   if (!cluster || indexes.length === 0) {
     const keys = [key, ...indexes.flatMap((index) => [index, stampKeyOf(index)])]
     const member = indexes.length > 0 ? memberOf(indexes[0], key) : ''
     if (release) {
-      const releaseArgs = [release.token, release.holdUntil, release.holdPx]
-      return (await call('SET', key, (client) => setEntryReleaseLock.run(client, [...keys, release.lockKey], [...args, '0', '0', member, ...releaseArgs]))) !== 0
+      const allKeys = [...keys, release.lockKey]
+      const allArgs = [...args, '0', '0', member, release.token, release.holdUntil, release.holdPx]
+      if (batch) return (await batch.run(allKeys, allArgs)) !== 0
+      return (await call('SET', key, (client) => setEntryReleaseLock.run(client, allKeys, allArgs))) !== 0
     }
     return (await call('SET', key, (client) => setEntry.run(client, keys, [...args, '0', '0', member]))) !== 0
   }

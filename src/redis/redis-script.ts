@@ -45,6 +45,9 @@ export interface RedisClient {
   off(event: string, listener: Listener): this
 }
 
+/** One store call bounded by the store's command timeout, with coded errors (`RedisStore`'s). */
+export type BoundedCall = <T>(op: string, keys: string | readonly string[], run: (client: RedisClient) => Promise<T>) => Promise<T>
+
 /** One Lua script with its SHA1. */
 export class RedisScript {
   /** SHA1 of the source, as EVALSHA wants it. */

@@ -12,9 +12,11 @@ import type { InvalidationBus } from '../l1/bus.js'
 import type { InvalidateRequest, InvalidationTarget, LockHold, LockRelease, LockRequest, LockResult, RefreshClaim, Store, StoreSetOptions } from '../stores/store.js'
 import { RedisBus } from './bus.js'
 import { type FailedCall, nullOnWrongType, timeoutError, wrapError } from './redis-errors.js'
-import { type BoundedCall, invalidateTarget, writeEntry } from './redis-invalidation.js'
+import { type BoundedCall, invalidateTarget, setAndReleaseScripts, writeEntry } from './redis-invalidation.js'
 import { RedisScript, type RedisClient } from './redis-script.js'
 import { ACQUIRE_LOCK_LUA, CLAIM_REFRESH_LUA, EXPIRE_ENTRY_LUA, MARK_LOCK_FAILED_LUA, RELEASE_LOCK_LUA } from './scripts.js'
+import { ACQUIRE_LOCKS_LUA, CLAIM_REFRESHES_LUA } from './batch-scripts.js'
+import { ScriptBatch } from './script-batch.js'
 
 export type { RedisClient } from './redis-script.js'
 
@@ -46,6 +48,8 @@ const acquireLock = new RedisScript(ACQUIRE_LOCK_LUA)
 const releaseLock = new RedisScript(RELEASE_LOCK_LUA)
 const markLockFailed = new RedisScript(MARK_LOCK_FAILED_LUA)
 const claimRefresh = new RedisScript(CLAIM_REFRESH_LUA)
+const acquireLocks = new RedisScript(ACQUIRE_LOCKS_LUA)
+const claimRefreshes = new RedisScript(CLAIM_REFRESHES_LUA)
 
 /**
  * A {@link Store} on Redis (standalone or Cluster). `getMany` is one `MGET`
@@ -53,6 +57,8 @@ const claimRefresh = new RedisScript(CLAIM_REFRESH_LUA)
  * (keys hash to different slots). Either way a key holding another type than
  * a string reads as absent. Entries are filed in index sorted sets on write
  * and invalidated through them (`redis-invalidation.ts`): no `KEYS` or `SCAN`.
+ * On a standalone server the lock, claim and end-of-refresh calls of one tick
+ * go out as one script call each (`script-batch.ts`).
  *
  * Errors: `E_STORE_TIMEOUT` when a call exceeds `commandTimeoutMs`,
  * `E_CORRUPT_ENTRY` when a key holds another Redis type than a string
@@ -70,6 +76,12 @@ export class RedisStore implements Store {
   /** Why the store's own client is not connected (its last connection error, cleared when ready). */
   private connectionError: unknown
   private readonly bounded: BoundedCall = (op, keys, run) => this.call(op, keys, run)
+  /** Standalone only: the calls of one tick, one script call each. */
+  private readonly batches = {
+    lock: new ScriptBatch({ op: 'LOCK', single: acquireLock, many: acquireLocks }, this.bounded),
+    claim: new ScriptBatch({ op: 'CLAIM', single: claimRefresh, many: claimRefreshes }, this.bounded),
+    setAndRelease: new ScriptBatch(setAndReleaseScripts, this.bounded),
+  }
 
   /** @throws CachebackError `E_INVALID_OPTION` without a `redis` option (the store never connects to a default host) or with a bad `commandTimeoutMs`. */
   constructor(options: RedisStoreOptions) {
@@ -122,7 +134,7 @@ export class RedisStore implements Store {
     }
     const { hold } = release
     const releaseArgs = { lockKey: release.lockKey, token: release.token, holdUntil: hold ? String(hold.until) : '', holdPx: hold ? String(wholeMs(hold.ttlMs, 'ttlMs', release.lockKey)) : '' }
-    return writeEntry(this.bounded, false, { key, data, options, ttlMs: wholeMs(options.ttlMs, 'ttlMs', key), release: releaseArgs })
+    return writeEntry(this.bounded, false, { key, data, options, ttlMs: wholeMs(options.ttlMs, 'ttlMs', key), release: releaseArgs }, this.batches.setAndRelease)
   }
 
   async delete(key: string): Promise<void> {
@@ -136,7 +148,7 @@ export class RedisStore implements Store {
   async acquireLock(lockKey: string, request: LockRequest): Promise<LockResult> {
     const covers = request.covers === undefined ? '' : String(request.covers)
     const args = [String(request.now), String(request.until), request.token, wholeMs(request.ttlMs, 'ttlMs', lockKey), covers]
-    const result = await this.call('LOCK', lockKey, (client) => acquireLock.run(client, [lockKey], args))
+    const result = this.client.isCluster ? await this.call('LOCK', lockKey, (client) => acquireLock.run(client, [lockKey], args)) : await this.batches.lock.run([lockKey], args)
     return result === 1 ? 'acquired' : result === 2 ? 'failed' : 'held'
   }
 
@@ -152,7 +164,8 @@ export class RedisStore implements Store {
   async claimRefresh(lockKey: string, claim: RefreshClaim): Promise<boolean> {
     const claimKey = `${lockKey}:claim`
     const args = [claim.token, claim.via, wholeMs(claim.ttlMs, 'ttlMs', claimKey)]
-    return (await this.call('CLAIM', claimKey, (client) => claimRefresh.run(client, [claimKey], args))) === 1
+    const result = this.client.isCluster ? await this.call('CLAIM', claimKey, (client) => claimRefresh.run(client, [claimKey], args)) : await this.batches.claim.run([claimKey], args)
+    return result === 1
   }
 
   /**

@@ -16,7 +16,7 @@ const IS_ENTRY = isEntry('current')
  * Lua: the string at a key, or false when absent or of another Redis type
  * (GET's WRONGTYPE error is caught: one command, no TYPE before it).
  */
-const READ_STRING = `local function readString(key)
+export const READ_STRING = `local function readString(key)
   local value = redis.pcall('GET', key)
   if type(value) ~= 'string' then
     return false
@@ -26,7 +26,7 @@ end
 `
 
 /** Lua: releases or holds a refresh lock carrying a token (see RELEASE_LOCK_LUA); 1 when acted on. */
-const RELEASE = `local function release(key, wanted, holdUntil, holdPx)
+export const RELEASE = `local function release(key, wanted, holdUntil, holdPx)
   local current = readString(key)
   if not current then
     return 0
@@ -48,20 +48,29 @@ end
 `
 
 /**
- * Lua function `setEntry(lastIndexKey)`: the compare-and-set write of
- * SET_ENTRY_LUA (KEYS[1] the entry, KEYS[2..lastIndexKey] its index pairs,
- * ARGV[1..6] as there), returning what that script returns.
+ * Lua function `setEntry(K, A, lastIndexKey)`: the compare-and-set write of
+ * SET_ENTRY_LUA (K[1] the entry, K[2..lastIndexKey] its index pairs,
+ * A[1..6] as that script's ARGV), returning what that script returns. It
+ * reads only the stored entry's header (`GETRANGE`; a missing key gives '',
+ * another Redis type WRONGTYPE, both not an entry).
  */
-const SET_ENTRY_FUNCTION = `local function setEntry(lastIndexKey)
-  local created = tonumber(ARGV[2])
-  local staleAt = tonumber(ARGV[4])
-  local purgedAt = tonumber(ARGV[5])
+export const SET_ENTRY_FUNCTION = `local function readEntryHeader(key)
+  local value = redis.pcall('GETRANGE', key, 0, ${HEADER - 1})
+  if type(value) ~= 'string' then
+    return false
+  end
+  return value
+end
+local function setEntry(K, A, lastIndexKey)
+  local created = tonumber(A[2])
+  local staleAt = tonumber(A[4])
+  local purgedAt = tonumber(A[5])
   for i = 2, lastIndexKey, 2 do
-    local stamp = redis.call('HMGET', KEYS[i + 1], 's', 'p')
+    local stamp = redis.call('HMGET', K[i + 1], 's', 'p')
     staleAt = math.max(staleAt, tonumber(stamp[1]) or 0)
     purgedAt = math.max(purgedAt, tonumber(stamp[2]) or 0)
   end
-  local current = readString(KEYS[1])
+  local current = readEntryHeader(K[1])
   if current and ${IS_ENTRY} then
     if struct.unpack('>d', current, ${CREATED_AT}) > created and struct.unpack('>d', current, ${EXPIRES_AT}) > created then
       return 0
@@ -75,20 +84,20 @@ const SET_ENTRY_FUNCTION = `local function setEntry(lastIndexKey)
   if created < purgedAt then
     return 0
   end
-  local ours = #ARGV[1] >= ${HEADER}
+  local ours = #A[1] >= ${HEADER}
   local expiresAt = 0
   if ours then
-    expiresAt = struct.unpack('>d', ARGV[1], ${EXPIRES_AT})
+    expiresAt = struct.unpack('>d', A[1], ${EXPIRES_AT})
   end
   for i = 2, lastIndexKey, 2 do
-    file(KEYS[i], ARGV[6], expiresAt, ARGV[2], ARGV[3])
+    file(K[i], A[6], expiresAt, A[2], A[3])
   end
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+  redis.call('SET', K[1], A[1], 'PX', A[3])
   if ours and created < staleAt then
-    if struct.unpack('>d', ARGV[1], ${FRESH_UNTIL_AT}) > created then
-      redis.call('SETRANGE', KEYS[1], ${ENTRY_LAYOUT.freshUntilOffset}, struct.pack('>d', created))
+    if struct.unpack('>d', A[1], ${FRESH_UNTIL_AT}) > created then
+      redis.call('SETRANGE', K[1], ${ENTRY_LAYOUT.freshUntilOffset}, struct.pack('>d', created))
     end
-    redis.call('SETRANGE', KEYS[1], ${ENTRY_LAYOUT.invalidatedAtOffset}, struct.pack('>d', staleAt))
+    redis.call('SETRANGE', K[1], ${ENTRY_LAYOUT.invalidatedAtOffset}, struct.pack('>d', staleAt))
     return 2
   end
   return 1
@@ -118,7 +127,7 @@ export const SET_ENTRY_LUA = `-- KEYS[1]  entry key
 -- (wrong magic, version or length, or a key of another Redis type, which GET
 -- refuses with WRONGTYPE) is overwritten.
 ${FILE_FUNCTION}
-${READ_STRING}${SET_ENTRY_FUNCTION}return setEntry(#KEYS)
+${READ_STRING}${SET_ENTRY_FUNCTION}return setEntry(KEYS, ARGV, #KEYS)
 `
 
 /**
@@ -137,7 +146,7 @@ export const SET_ENTRY_RELEASE_LOCK_LUA = `-- KEYS[1]  entry key
 -- whether the write happened or was refused). Returns what SET_ENTRY_LUA
 -- returns.
 ${FILE_FUNCTION}
-${READ_STRING}${SET_ENTRY_FUNCTION}${RELEASE}local written = setEntry(#KEYS - 1)
+${READ_STRING}${SET_ENTRY_FUNCTION}${RELEASE}local written = setEntry(KEYS, ARGV, #KEYS - 1)
 release(KEYS[#KEYS], ARGV[7], ARGV[8], ARGV[9])
 return written
 `
@@ -162,6 +171,27 @@ end
 return 1
 `
 
+/** Lua: takes a refresh lock (see ACQUIRE_LOCK_LUA, whose ARGV these are); its reply. */
+export const ACQUIRE = `local function acquire(key, now, till, token, px, replaces)
+  local current = readString(key)
+  if current then
+    local heldUntil, covers, held = string.match(current, '^([^:]+):([^:]*):(.*)$')
+    heldUntil = tonumber(heldUntil)
+    if heldUntil and heldUntil > tonumber(now) then
+      local newer = replaces ~= '' and (covers == '' or (tonumber(covers) ~= nil and tonumber(replaces) > tonumber(covers)))
+      if not newer then
+        if string.sub(held, 1, 1) == '!' then
+          return 2
+        end
+        return 0
+      end
+    end
+  end
+  redis.call('SET', key, till .. ':' .. replaces .. ':' .. token, 'PX', px)
+  return 1
+end
+`
+
 /**
  * Takes a refresh lock when it is absent, its logical expiry has passed, or
  * the request covers a newer entry than the lock does.
@@ -178,22 +208,7 @@ export const ACQUIRE_LOCK_LUA = `-- KEYS[1]  lock key
 -- holder's until is still after now and the request names no newer entry
 -- than <covers>; 2 when so, and that holder's refresh failed. Anything else
 -- at the key is overwritten.
-${READ_STRING}local current = readString(KEYS[1])
-if current then
-  local heldUntil, covers, token = string.match(current, '^([^:]+):([^:]*):(.*)$')
-  heldUntil = tonumber(heldUntil)
-  if heldUntil and heldUntil > tonumber(ARGV[1]) then
-    local newer = ARGV[5] ~= '' and (covers == '' or (tonumber(covers) ~= nil and tonumber(ARGV[5]) > tonumber(covers)))
-    if not newer then
-      if string.sub(token, 1, 1) == '!' then
-        return 2
-      end
-      return 0
-    end
-  end
-end
-redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[5] .. ':' .. ARGV[3], 'PX', ARGV[4])
-return 1
+${READ_STRING}${ACQUIRE}return acquire(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 `
 
 /**
@@ -229,6 +244,23 @@ end
 return 0
 `
 
+/** Lua: claims a dispatched refresh for one path (see CLAIM_REFRESH_LUA, whose ARGV these are); 1 when it may run. */
+export const CLAIM = `local function claim(key, token, path, px)
+  local current = readString(key)
+  if current then
+    local via, held = string.match(current, '^([^:]*):(.*)$')
+    if held == token then
+      if via == path then
+        return 1
+      end
+      return 0
+    end
+  end
+  redis.call('SET', key, path .. ':' .. token, 'PX', px)
+  return 1
+end
+`
+
 /**
  * Claims a dispatched refresh for one path (a queue's worker, or the
  * dispatcher's in-process fallback).
@@ -240,16 +272,5 @@ export const CLAIM_REFRESH_LUA = `-- KEYS[1]  claim key ("<lock key>:claim")
 -- The value is "<path>:<token>". Returns 1 when ARGV[2] may run the refresh:
 -- no claim for this token yet (taken now, replacing another token's claim)
 -- or this path's own; 0 when the other path claimed this token first.
-${READ_STRING}local current = readString(KEYS[1])
-if current then
-  local via, token = string.match(current, '^([^:]*):(.*)$')
-  if token == ARGV[1] then
-    if via == ARGV[2] then
-      return 1
-    end
-    return 0
-  end
-end
-redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[1], 'PX', ARGV[3])
-return 1
+${READ_STRING}${CLAIM}return claim(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 `

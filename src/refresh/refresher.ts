@@ -28,6 +28,12 @@ export interface RefreshRequest {
    * Undefined: no claim (the only path).
    */
   via?: RefreshPath
+  /**
+   * The claim for `via`, already under way (`Cacheback.claimRefresh`: a worker
+   * claims the jobs it takes ahead as it takes them); undefined: the refresh
+   * claims when it starts.
+   */
+  claim?: Promise<boolean>
   /** Dispatched ahead, by a fresh read (refresh ahead), not by a stale one or a miss. */
   ahead?: boolean
 }

@@ -20,11 +20,8 @@ export async function runRefresh(core: CacheCore, request: RefreshRequest): Prom
   const via = request.via === 'queue' ? 'bee-queue' : 'in-process' // who ran it, for events
   try {
     if (!job) throw core.registry.unknown(request.job, request.key)
-    const key = core.keyOf(job, request.args)
-    if (key !== request.key) {
-      throw new CachebackError('E_INVALID_PAYLOAD', `Refresh of "${job.name}": its arguments give key ${key}, not the requested ${request.key} (namespace or job version mismatch?)`, { job: job.name, key: request.key })
-    }
-    if (request.via && !(await claimed(core, job, request))) return // the other path runs this refresh (no event: it reports)
+    const key = request.claim ? request.key : checkedKey(core, job, request) // a claim ahead checked it
+    if (request.via && !(await (request.claim ?? claimed(core, job, request)))) return // the other path runs this refresh (no event: it reports)
     // A refresh does not join a fetch of this key older than refreshTimeout: that one is stuck.
     // Its write hands the lock over in the same store call; after joining another flight it is handed over here.
     const releaseLock = { lockKey: lockKeyOf(key), token: request.token, holdUntil: job.expiry(startedAt, ...request.args) }
@@ -38,6 +35,33 @@ export async function runRefresh(core: CacheCore, request: RefreshRequest): Prom
     core.emit(refreshFailedEvent(error, job ?? request.job, request.key, { refreshMs: failedAfterMs, via, ahead: request.ahead }))
     throw error
   }
+}
+
+/** The key of the request's arguments, which must be the requested key; `E_INVALID_PAYLOAD` otherwise. */
+function checkedKey(core: CacheCore, job: AnyJob, request: RefreshRequest): string {
+  const key = core.keyOf(job, request.args)
+  if (key !== request.key) {
+    throw new CachebackError('E_INVALID_PAYLOAD', `Refresh of "${job.name}": its arguments give key ${key}, not the requested ${request.key} (namespace or job version mismatch?)`, { job: job.name, key: request.key })
+  }
+  return key
+}
+
+/**
+ * The claim of a refresh for `request.via` started ahead of the refresh (a
+ * worker claiming the jobs it takes ahead of a free slot), for
+ * `RefreshRequest.claim`; undefined when the refresh would fail before its
+ * claim (an unknown job, arguments giving another key): it fails then, and
+ * claims nothing.
+ */
+export function claimAhead(core: CacheCore, request: RefreshRequest): Promise<boolean> | undefined {
+  const job = core.registry.get(request.job)
+  if (!job || request.via === undefined) return undefined
+  try {
+    checkedKey(core, job, request)
+  } catch {
+    return undefined
+  }
+  return claimed(core, job, request)
 }
 
 /**

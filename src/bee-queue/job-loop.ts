@@ -24,11 +24,16 @@ export interface QueueJob {
 /** What the loop runs, and where it reports. */
 export interface JobLoopOptions {
   queue: Queue
-  /** Handlers running at once. */
+  /** Jobs holding a slot at once: from the start of a handler until it ends or calls `release`. */
   concurrency: number
   /** bee-queue's `stallInterval`: a running job is marked alive every half of it. */
   stallIntervalMs: number
-  handle(job: QueueJob): Promise<void>
+  /**
+   * Runs a job. `release()` frees its slot before the handler ends (the rest
+   * of its work, a write say, no longer counts against `concurrency`; the job
+   * stays running, and in the queue, until the handler ends).
+   */
+  handle(job: QueueJob, release: () => void): Promise<void>
   /** A job finished (removed from the queue); `error` when its handler failed or timed out. */
   finished(job: QueueJob, error?: unknown): void
   /** Redis failures of the loop itself (it retries). */
@@ -102,6 +107,8 @@ const BLOCK_SECONDS = 1
 export class JobLoop {
   private readonly keys: { waiting: string; active: string; jobs: string; stalling: string }
   private readonly running = new Map<string, Promise<void>>()
+  /** Running jobs that hold a slot (not released yet). */
+  private holding = 0
   private finishing: { job: QueueJob; error?: unknown }[] = []
   private slotFreed: (() => void) | undefined
   private closing = false
@@ -147,7 +154,7 @@ export class JobLoop {
   private async run(): Promise<void> {
     let failures = 0
     while (!this.closing) {
-      const free = this.options.concurrency - this.running.size
+      const free = this.options.concurrency - this.holding
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve))
         continue
@@ -177,21 +184,34 @@ export class JobLoop {
   }
 
   private begin(job: QueueJob): void {
+    let holds = true
+    const release = () => {
+      if (!holds) return
+      holds = false
+      this.holding--
+      this.wakeUp()
+    }
+    this.holding++
     const timeout = job.options.timeout
-    const handled = timeout ? withTimeout(this.options.handle(job), timeout, job.id) : this.options.handle(job)
+    const handled = timeout ? withTimeout(this.options.handle(job, release), timeout, job.id) : this.options.handle(job, release)
     const done = handled.then(
-      () => this.finish({ job }),
-      (error: unknown) => this.finish({ job, error }),
+      () => this.finish({ job }, release),
+      (error: unknown) => this.finish({ job, error }, release),
     )
     this.running.set(job.id, done)
   }
 
-  /** Frees the slot at once; the removal from the queue goes out with the others of this tick. */
-  private finish(outcome: { job: QueueJob; error?: unknown }): void {
-    this.running.delete(outcome.job.id)
+  /** Lets the loop take jobs again (a slot was freed). */
+  private wakeUp(): void {
     const wake = this.slotFreed
     this.slotFreed = undefined
     wake?.()
+  }
+
+  /** Frees the slot at once (unless released before); the removal from the queue goes out with the others of this tick. */
+  private finish(outcome: { job: QueueJob; error?: unknown }, release: () => void): void {
+    this.running.delete(outcome.job.id)
+    release()
     if (this.closed) return // given up by close(): left to the stall check
     if (this.finishing.length === 0) setImmediate(() => void this.flush())
     this.finishing.push(outcome)

@@ -98,18 +98,46 @@ function payloadLimits(options: RefreshWorkerOptions, producer: BeeQueueRefreshe
 }
 
 /**
+ * Frees a refresh's worker slot once its fetch has returned (the cache's
+ * `fetch` event for its key): the compare-and-set write and the lock
+ * hand-over, Redis calls bounded by the store's command timeout, finish
+ * outside the slot, so `concurrency` bounds the fetches (the upstream calls)
+ * at once and the next refresh does not wait for the write.
+ */
+class SlotsByKey {
+  private readonly byKey = new Map<string, () => void>()
+  readonly stop: () => void
+
+  constructor(cache: Cacheback) {
+    this.stop = cache.addListener((event) => {
+      if (event.type === 'fetch') this.byKey.get(event.key)?.()
+    })
+  }
+
+  /** Runs `refresh`, releasing the slot when the fetch of `key` has returned (or at the latest when it ends). */
+  async hold(key: string, release: () => void, refresh: () => Promise<void>): Promise<void> {
+    this.byKey.set(key, release)
+    try {
+      await refresh()
+    } finally {
+      if (this.byKey.get(key) === release) this.byKey.delete(key)
+    }
+  }
+}
+
+/**
  * The job loop over the queue. Failures thrown by the job handler were
  * reported by it; a job given up on (its timeout, the key's refreshTimeout)
  * was not: it is reported here and its lock marked failed.
  */
-function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLimits): JobLoop {
+function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLimits, slots: SlotsByKey): JobLoop {
   const { cache } = options
   const reported = new WeakSet<object>() // failures already reported as events
   return new JobLoop({
     queue,
     concurrency: options.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
     stallIntervalMs: options.stallInterval ?? DEFAULT_STALL_INTERVAL_MS,
-    handle: (job) => runJob(cache, job, { jobsReady: options.jobsReady, limits, reported }),
+    handle: (job, release) => runJob(cache, job, { jobsReady: options.jobsReady, limits, reported, slot: { slots, release } }),
     finished: (job, error) => {
       if (error !== undefined && !(typeof error === 'object' && error !== null && reported.has(error))) reportGivenUp(cache, job, error, limits)
       // bee-queue's worker events, for those who count finished jobs.
@@ -121,7 +149,11 @@ function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLim
 }
 
 /** Runs one queue job: a refresh. Failures are reported (by `runRefresh`, or here for payloads) and rethrown. */
-async function runJob(cache: Cacheback, job: QueueJob, context: { jobsReady?: Promise<unknown>; limits: PayloadLimits; reported: WeakSet<object> }): Promise<void> {
+async function runJob(
+  cache: Cacheback,
+  job: QueueJob,
+  context: { jobsReady?: Promise<unknown>; limits: PayloadLimits; reported: WeakSet<object>; slot: { slots: SlotsByKey; release: () => void } },
+): Promise<void> {
   let request
   try {
     request = decodePayload(job.data, job.id, context.limits)
@@ -133,7 +165,8 @@ async function runJob(cache: Cacheback, job: QueueJob, context: { jobsReady?: Pr
   }
   try {
     await context.jobsReady
-    await cache.runRefresh({ ...request, via: 'queue' }) // skipped when the dispatcher's in-process fallback claimed it
+    const { slots, release } = context.slot
+    await slots.hold(request.key, release, () => cache.runRefresh({ ...request, via: 'queue' })) // skipped when the dispatcher's in-process fallback claimed it
   } catch (error) {
     const thrown = typeof error === 'object' && error !== null ? error : new Error(String(error))
     context.reported.add(thrown)
@@ -168,7 +201,8 @@ export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker
   )
   queue.on('error', (error) => cache.emit(storeErrorEvent(error)))
   reloadScriptsOnReconnect(queue, (error) => cache.emit(storeErrorEvent(error)))
-  const loop = consume(queue, options, limits)
+  const slots = new SlotsByKey(cache)
+  const loop = consume(queue, options, limits, slots)
   const started = (async () => {
     await options.jobsReady
     await queue.ready()
@@ -187,6 +221,7 @@ export function startRefreshWorker(options: RefreshWorkerOptions): RefreshWorker
       clearInterval(stallTimer)
       await started.catch(() => undefined)
       const stillRunning = await loop.close(timeoutMs)
+      slots.stop()
       await queue.close(timeoutMs)
       if (stillRunning > 0) throw new Error(`Operation timed out: ${stillRunning} refreshes still running after ${timeoutMs} ms (the stall check hands their jobs to another worker)`)
     },

@@ -1,0 +1,102 @@
+/**
+ * Worker slots on real Redis and a real worker: a refresh holds one of the
+ * worker's `concurrency` slots while it fetches; once the fetch has
+ * returned, its write and lock hand-over finish outside the slot, so the
+ * next refresh's fetch does not wait for them, and fetches at once never
+ * exceed `concurrency`.
+ */
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest'
+import { type Cacheback, cacheback } from '../src/index.js'
+import { RedisStore } from '../src/redis/index.js'
+import { createEngineSetup, type EngineSetup } from './helpers/engine.js'
+import { deferred } from './helpers/events.js'
+
+let setup: EngineSetup
+beforeEach(() => {
+  setup = createEngineSetup('redis')
+})
+afterEach(async () => {
+  vi.restoreAllMocks()
+  await setup.cleanup()
+})
+
+/** A job whose refresh fetches (after the first, filling fetch of each user) wait for `gates`, counting the fetches running at once. */
+function gatedJob() {
+  const state = { filling: true, active: 0, maxActive: 0, started: [] as { user: string; open: () => void }[] }
+  let onStart: () => void = () => undefined
+  const make = (cache: Cacheback) =>
+    cacheback(
+      async (user: string) => {
+        if (state.filling) return { user, version: 1 }
+        const gate = deferred()
+        state.active++
+        state.maxActive = Math.max(state.maxActive, state.active)
+        state.started.push({ user, open: () => gate.resolve() })
+        onStart()
+        await gate.promise
+        state.active--
+        return { user, version: 2 }
+      },
+      { name: 'gatedTweets', lifetime: 10, refreshTimeout: 30, cache },
+    )
+  /** Resolves once `count` refresh fetches have started. */
+  const started = (count: number) =>
+    new Promise<void>((resolve) => {
+      onStart = () => state.started.length >= count && resolve()
+      onStart()
+    })
+  return { state, make, started }
+}
+
+describe('refresh worker slots', () => {
+  it('starts the next fetch while the previous refresh is still writing (concurrency 1)', async () => {
+    const { state, make, started } = gatedJob()
+    const server = make(setup.process())
+    const workerStore = new RedisStore({ redis: inject('redisUrl') })
+    const writeGate = deferred()
+    const write = workerStore.setAndReleaseLock.bind(workerStore)
+    const writes = vi.spyOn(workerStore, 'setAndReleaseLock').mockImplementation(async (...args) => {
+      await writeGate.promise // the first refresh's write is held until both fetches have run
+      return write(...args)
+    })
+    await setup.startWorker([make], { concurrency: 1, cacheOptions: { store: workerStore } })
+    await server('ann')
+    await server('bob')
+    state.filling = false
+    setup.clock.advance(11)
+    expect(await server.read('ann')).toMatchObject({ status: 'stale', refresh: 'dispatched' })
+    expect(await server.read('bob')).toMatchObject({ status: 'stale', refresh: 'dispatched' })
+    await started(1)
+    state.started[0].open()
+    await started(2) // with the first write still held: its slot was freed when its fetch returned
+    expect(writes).toHaveBeenCalledTimes(1)
+    expect(setup.log.count('refresh-succeeded')).toBe(0)
+    state.started[1].open()
+    writeGate.resolve()
+    await setup.refreshed(2)
+    expect(state.maxActive).toBe(1)
+    expect(await server.read('ann')).toMatchObject({ status: 'hit', value: { version: 2 } })
+    expect(await server.read('bob')).toMatchObject({ status: 'hit', value: { version: 2 } })
+  })
+
+  it('never runs more fetches at once than its concurrency', async () => {
+    const { state, make, started } = gatedJob()
+    const server = make(setup.process())
+    await setup.startWorker([make], { concurrency: 2 })
+    const users = ['ann', 'bob', 'cid', 'dan', 'eve']
+    for (const user of users) await server(user)
+    state.filling = false
+    setup.clock.advance(11)
+    for (const user of users) expect(await server.read(user)).toMatchObject({ status: 'stale', refresh: 'dispatched' })
+    for (let n = 2; n <= users.length; n++) {
+      await started(n) // the n-th fetch starts only once the (n-2)-th has returned
+      expect(state.active).toBe(2)
+      state.started[n - 2].open()
+    }
+    state.started[users.length - 1].open()
+    await setup.refreshed(users.length)
+    expect(state.maxActive).toBe(2)
+    expect(state.started.map((s) => s.user).sort()).toEqual(users)
+    for (const user of users) expect(await server.read(user)).toMatchObject({ status: 'hit', value: { version: 2 } })
+  })
+})

@@ -3,7 +3,8 @@
  * worker's `concurrency` slots while it fetches; once the fetch has
  * returned, its write and lock hand-over finish outside the slot, so the
  * next refresh's fetch does not wait for them, and fetches at once never
- * exceed `concurrency`.
+ * exceed `concurrency`. A job waiting for a slot is taken and claimed ahead,
+ * once: the slot starts its fetch without another round trip.
  */
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest'
 import { type Cacheback, cacheback } from '../src/index.js'
@@ -76,6 +77,39 @@ describe('refresh worker slots', () => {
     await setup.refreshed(2)
     expect(state.maxActive).toBe(1)
     expect(await server.read('ann')).toMatchObject({ status: 'hit', value: { version: 2 } })
+    expect(await server.read('bob')).toMatchObject({ status: 'hit', value: { version: 2 } })
+  })
+
+  it('claims a job waiting for a slot ahead, once, and fetches it when the slot frees (concurrency 1)', async () => {
+    const { state, make, started } = gatedJob()
+    const server = make(setup.process())
+    const workerStore = new RedisStore({ redis: inject('redisUrl') })
+    const claim = workerStore.claimRefresh.bind(workerStore)
+    const bobClaimed = deferred()
+    const claims = vi.spyOn(workerStore, 'claimRefresh').mockImplementation(async (lockKey, request) => {
+      const won = await claim(lockKey, request)
+      if (lockKey.includes(server.job.keyFor('bob'))) bobClaimed.resolve()
+      return won
+    })
+    await setup.startWorker([make], { concurrency: 1, cacheOptions: { store: workerStore } })
+    await server('ann')
+    await server('bob')
+    state.filling = false
+    setup.clock.advance(11)
+    expect(await server.read('ann')).toMatchObject({ refresh: 'dispatched' })
+    await started(1)
+    expect(await server.read('bob')).toMatchObject({ refresh: 'dispatched' })
+    await bobClaimed.promise // while ann's fetch holds the only slot
+    expect(state.started.map((s) => s.user)).toEqual(['ann'])
+    state.started[0].open()
+    await started(2)
+    state.started[1].open()
+    await setup.refreshed(2)
+    expect(claims.mock.calls.map(([lockKey, request]) => [lockKey, request.via])).toEqual([
+      [expect.stringContaining(server.job.keyFor('ann')), 'queue'],
+      [expect.stringContaining(server.job.keyFor('bob')), 'queue'],
+    ])
+    expect(state.maxActive).toBe(1)
     expect(await server.read('bob')).toMatchObject({ status: 'hit', value: { version: 2 } })
   })
 

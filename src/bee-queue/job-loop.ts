@@ -22,10 +22,18 @@ export interface QueueJob {
 }
 
 /** What the loop runs, and where it reports. */
-export interface JobLoopOptions {
+export interface JobLoopOptions<P = undefined> {
   queue: Queue
   /** Jobs holding a slot at once: from the start of a handler until it ends or calls `release`. */
   concurrency: number
+  /**
+   * Jobs taken ahead of a free slot, at most: each is `prepare`d meanwhile, so
+   * a freed slot starts the next job without waiting for a take or its
+   * preparation. @default 0
+   */
+  prefetch?: number
+  /** Work before the slot (a claim, say), run once the job is taken; its result goes to `handle`. Must not reject. */
+  prepare?(job: QueueJob): Promise<P>
   /** bee-queue's `stallInterval`: a running job is marked alive every half of it. */
   stallIntervalMs: number
   /**
@@ -33,7 +41,7 @@ export interface JobLoopOptions {
    * of its work, a write say, no longer counts against `concurrency`; the job
    * stays running, and in the queue, until the handler ends).
    */
-  handle(job: QueueJob, release: () => void): Promise<void>
+  handle(job: QueueJob, release: () => void, prepared: P | undefined): Promise<void>
   /** A job finished (removed from the queue); `error` when its handler failed or timed out. */
   finished(job: QueueJob, error?: unknown): void
   /** Redis failures of the loop itself (it retries). */
@@ -103,10 +111,17 @@ const finishJobs = new Script(FINISH_JOBS_LUA)
 /** Seconds one blocking wait for a job lasts before the loop looks again (and notices a close). */
 const BLOCK_SECONDS = 1
 
+/** A job taken ahead of a free slot, its preparation under way. */
+interface ReadyJob<P> {
+  job: QueueJob
+  prepared: Promise<P | undefined>
+}
+
 /** Runs queue jobs, many per Redis round trip. */
-export class JobLoop {
+export class JobLoop<P = undefined> {
   private readonly keys: { waiting: string; active: string; jobs: string; stalling: string }
   private readonly running = new Map<string, Promise<void>>()
+  private ready: ReadyJob<P>[] = []
   /** Running jobs that hold a slot (not released yet). */
   private holding = 0
   private finishing: { job: QueueJob; error?: unknown }[] = []
@@ -116,7 +131,7 @@ export class JobLoop {
   private loop: Promise<void> | undefined
   private stallTimer: NodeJS.Timeout | undefined
 
-  constructor(private readonly options: JobLoopOptions) {
+  constructor(private readonly options: JobLoopOptions<P>) {
     // bee-queue's key of each structure (`<prefix>:<queue>:waiting`, …).
     const toKey = (name: string) => (options.queue as unknown as { toKey(name: string): string }).toKey(name)
     this.keys = { waiting: toKey('waiting'), active: toKey('active'), jobs: toKey('jobs'), stalling: toKey('stalling') }
@@ -144,7 +159,7 @@ export class JobLoop {
     clearInterval(this.stallTimer)
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))
-    await Promise.race([Promise.all([...this.running.values()]), timedOut])
+    await Promise.race([Promise.all([...this.running.values(), ...this.ready.map((r) => r.prepared)]), timedOut]) // taken, not begun: left active for the stall check
     clearTimeout(timer)
     await this.flush()
     this.closed = true
@@ -154,7 +169,7 @@ export class JobLoop {
   private async run(): Promise<void> {
     let failures = 0
     while (!this.closing) {
-      const free = this.options.concurrency - this.holding
+      const free = this.options.concurrency + (this.options.prefetch ?? 0) - this.holding - this.ready.length
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve))
         continue
@@ -162,7 +177,8 @@ export class JobLoop {
       try {
         const jobs = await this.take(free)
         failures = 0
-        for (const job of jobs) this.begin(job)
+        for (const job of jobs) this.ready.push({ job, prepared: this.options.prepare ? this.options.prepare(job) : Promise.resolve(undefined) })
+        this.beginReady()
       } catch (error) {
         if (this.closing) return
         this.options.onError(error)
@@ -183,17 +199,24 @@ export class JobLoop {
     return data === null ? [] : pairs([id, data])
   }
 
-  private begin(job: QueueJob): void {
+  /** Begins taken jobs while slots are free. */
+  private beginReady(): void {
+    while (!this.closing && this.holding < this.options.concurrency && this.ready.length > 0) this.begin(this.ready.shift()!)
+  }
+
+  private begin({ job, prepared }: ReadyJob<P>): void {
     let holds = true
     const release = () => {
       if (!holds) return
       holds = false
       this.holding--
+      this.beginReady()
       this.wakeUp()
     }
     this.holding++
     const timeout = job.options.timeout
-    const handled = timeout ? withTimeout(this.options.handle(job, release), timeout, job.id) : this.options.handle(job, release)
+    const handle = prepared.then((result) => this.options.handle(job, release, result))
+    const handled = timeout ? withTimeout(handle, timeout, job.id) : handle
     const done = handled.then(
       () => this.finish({ job }, release),
       (error: unknown) => this.finish({ job, error }, release),
@@ -230,9 +253,9 @@ export class JobLoop {
     for (const { job, error } of batch) this.options.finished(job, error)
   }
 
-  /** Tells bee-queue's stall check that the running jobs are alive (as its workers do, every half stallInterval). */
+  /** Tells bee-queue's stall check that the running and taken jobs are alive (as its workers do, every half stallInterval). */
   private markAlive(): void {
-    const ids = [...this.running.keys()]
+    const ids = [...this.running.keys(), ...this.ready.map((r) => r.job.id)]
     if (ids.length === 0) return
     call(this.clients.client, 'SREM', [this.keys.stalling, ...ids]).catch((error) => this.options.onError(error))
   }

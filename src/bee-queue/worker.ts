@@ -13,6 +13,8 @@ import { CachebackError } from '../errors.js'
 import { refreshFailedEvent, storeErrorEvent } from '../events.js'
 import type { AnyJob } from '../job.js'
 import { lockKeyOf } from '../keys.js'
+import { lockSafetyNetMs } from '../refresh/dispatch.js'
+import type { RefreshRequest } from '../refresh/refresher.js'
 import { JobLoop, type QueueJob } from './job-loop.js'
 import { type PayloadLimits, decodePayload } from './payload.js'
 import type { BeeQueueRedis } from './connection.js'
@@ -125,19 +127,57 @@ class SlotsByKey {
   }
 }
 
+/** Jobs a worker takes ahead of free slots, as a share of its concurrency: enough that a freed slot starts the next refresh, already claimed, at once. */
+const PREFETCH_SHARE = 1 / 8
+
+/**
+ * A queue job prepared while it waits for a slot: its request and, when
+ * claimed ahead, whether this path won the claim; or why it was refused.
+ */
+type PreparedJob = { request: RefreshRequest; claimed?: boolean } | { refused: unknown }
+
+/**
+ * Decodes a job and claims its refresh for the queue path (`Store.claimRefresh`)
+ * before it gets a slot. Never rejects: a job it cannot claim ahead (unknown
+ * job, a store that does not answer) is claimed, or reported, by the refresh.
+ */
+async function prepareJob(cache: Cacheback, job: QueueJob, context: { jobsReady?: Promise<unknown>; limits: PayloadLimits }): Promise<PreparedJob> {
+  let request: RefreshRequest
+  try {
+    request = decodePayload(job.data, job.id, context.limits)
+  } catch (refused) {
+    return { refused }
+  }
+  const found = await Promise.resolve(context.jobsReady).then(
+    () => cache.findJob(request.job),
+    () => undefined,
+  )
+  if (!found) return { request }
+  try {
+    const ttlMs = lockSafetyNetMs(found.refreshTimeout(...request.args) * 1000)
+    return { request, claimed: await cache.store.claimRefresh(lockKeyOf(request.key), { token: request.token, via: 'queue', ttlMs }) }
+  } catch {
+    return { request } // the refresh claims it itself (and reports what fails)
+  }
+}
+
 /**
  * The job loop over the queue. Failures thrown by the job handler were
  * reported by it; a job given up on (its timeout, the key's refreshTimeout)
  * was not: it is reported here and its lock marked failed.
  */
-function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLimits, slots: SlotsByKey): JobLoop {
+function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLimits, slots: SlotsByKey): JobLoop<PreparedJob> {
   const { cache } = options
   const reported = new WeakSet<object>() // failures already reported as events
-  return new JobLoop({
+  const concurrency = options.concurrency ?? DEFAULT_WORKER_CONCURRENCY
+  const context = { jobsReady: options.jobsReady, limits }
+  return new JobLoop<PreparedJob>({
     queue,
-    concurrency: options.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
+    concurrency,
+    prefetch: Math.ceil(concurrency * PREFETCH_SHARE),
     stallIntervalMs: options.stallInterval ?? DEFAULT_STALL_INTERVAL_MS,
-    handle: (job, release) => runJob(cache, job, { jobsReady: options.jobsReady, limits, reported, slot: { slots, release } }),
+    prepare: (job) => prepareJob(cache, job, context),
+    handle: async (job, release, prepared) => runJob(cache, prepared ?? (await prepareJob(cache, job, context)), { ...context, reported, slot: { slots, release } }),
     finished: (job, error) => {
       if (error !== undefined && !(typeof error === 'object' && error !== null && reported.has(error))) reportGivenUp(cache, job, error, limits)
       // bee-queue's worker events, for those who count finished jobs.
@@ -148,25 +188,25 @@ function consume(queue: Queue, options: RefreshWorkerOptions, limits: PayloadLim
   })
 }
 
-/** Runs one queue job: a refresh. Failures are reported (by `runRefresh`, or here for payloads) and rethrown. */
+/** Runs one prepared queue job: a refresh. Failures are reported (by `runRefresh`, or here for payloads) and rethrown. */
 async function runJob(
   cache: Cacheback,
-  job: QueueJob,
-  context: { jobsReady?: Promise<unknown>; limits: PayloadLimits; reported: WeakSet<object>; slot: { slots: SlotsByKey; release: () => void } },
+  prepared: PreparedJob,
+  context: { jobsReady?: Promise<unknown>; reported: WeakSet<object>; slot: { slots: SlotsByKey; release: () => void } },
 ): Promise<void> {
-  let request
-  try {
-    request = decodePayload(job.data, job.id, context.limits)
-  } catch (error) {
-    const payload = error as CachebackError
-    cache.emit(refreshFailedEvent(error, payload.job, payload.key, { via: 'bee-queue' }))
+  if ('refused' in prepared) {
+    const payload = prepared.refused as CachebackError
+    cache.emit(refreshFailedEvent(payload, payload.job, payload.key, { via: 'bee-queue' }))
     context.reported.add(payload)
-    throw error
+    throw payload
   }
+  const { request, claimed } = prepared
+  if (claimed === false) return // the dispatcher's in-process fallback claimed it first: it runs (and reports) the refresh
   try {
     await context.jobsReady
     const { slots, release } = context.slot
-    await slots.hold(request.key, release, () => cache.runRefresh({ ...request, via: 'queue' })) // skipped when the dispatcher's in-process fallback claimed it
+    // Claimed ahead: not claimed again; else the refresh claims it (and is skipped when the in-process fallback has it).
+    await slots.hold(request.key, release, () => cache.runRefresh({ ...request, via: 'queue', ...(claimed ? { claimed: true } : {}) }))
   } catch (error) {
     const thrown = typeof error === 'object' && error !== null ? error : new Error(String(error))
     context.reported.add(thrown)

@@ -28,6 +28,8 @@ export interface RefreshRequest {
    * Undefined: no claim (the only path).
    */
   via?: RefreshPath
+  /** The path in `via` has claimed the token already (a worker claims while the job waits for a slot): the refresh does not claim it again. */
+  claimed?: boolean
   /** Dispatched ahead, by a fresh read (refresh ahead), not by a stale one or a miss. */
   ahead?: boolean
 }

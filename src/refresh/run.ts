@@ -24,7 +24,7 @@ export async function runRefresh(core: CacheCore, request: RefreshRequest): Prom
     if (key !== request.key) {
       throw new CachebackError('E_INVALID_PAYLOAD', `Refresh of "${job.name}": its arguments give key ${key}, not the requested ${request.key} (namespace or job version mismatch?)`, { job: job.name, key: request.key })
     }
-    if (request.via && !(await claimed(core, job, request))) return // the other path runs this refresh (no event: it reports)
+    if (request.via && !request.claimed && !(await claimed(core, job, request))) return // the other path runs this refresh (no event: it reports)
     // A refresh does not join a fetch of this key older than refreshTimeout: that one is stuck.
     // Its write hands the lock over in the same store call; after joining another flight it is handed over here.
     const releaseLock = { lockKey: lockKeyOf(key), token: request.token, holdUntil: job.expiry(startedAt, ...request.args) }

@@ -340,8 +340,8 @@ function stormBound(ours: RoundResult[]): string {
   const total = median(ours.map((r) => r.stormCores.servers + r.stormCores.worker + r.stormCores.redis + r.stormCores.bench))
   return (
     `What bounds the storm p99: not the upstream. A server calls it only on a miss or when a Redis call fails (both counted as events: ${int(synchronous)} in the median storm), so no request waited for it. ` +
-    `The ${CLIENTS} closed-loop clients keep the 2 cores busy (${total.toFixed(2)} cores in use during the storm, see the CPU table), so latency follows the work per request and the CPU left for it: ` +
-    'a stale read makes two Redis round-trips one after the other (the MGET, then the refresh-lock script, also when another read already holds the lock) and the read that takes the lock a third (the queue save, awaited so the answer can say `dispatched`), where a hit makes one; and during the storm the worker takes its share of the cores for 1,000 refreshes (upstream call, encode, compare-and-set write, lock hand-over). ' +
+    `The ${CLIENTS} closed-loop clients keep the machine busy (${total.toFixed(2)} of its 2 cores used by this run's processes during the storm, see the CPU table; anything else running shows in the load average below), so latency follows the work per request and the CPU left for it: ` +
+    'a stale read makes two Redis round-trips one after the other (the MGET, then the refresh-lock script, also when another read already holds the lock, unless a read of the same key in this process has its script out: then it shares that answer) and the read that takes the lock a third (the queue save, awaited so the answer can say `dispatched`), where a hit makes one; and during the storm the worker takes its share of the cores for 1,000 refreshes (upstream call, encode, compare-and-set write, lock hand-over). ' +
     'See bench/README.md for the proposed changes (a per-process memo of held locks, answering once the lock is taken).'
   )
 }

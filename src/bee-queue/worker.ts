@@ -30,7 +30,11 @@ export interface RefreshWorkerOptions {
   cache: Cacheback
   /** Jobs this worker runs, besides those already registered with `cache`. */
   jobs?: readonly (AnyJob | CachedFunctionLike)[]
-  /** Refreshes run at once; refreshes mostly wait on upstreams, so this sets the refresh rate (README "Sizing the worker"). @default 64 */
+  /**
+   * Refreshes fetching at once (a refresh frees its slot once its fetch has
+   * returned; its write finishes outside it); refreshes mostly wait on
+   * upstreams, so this sets the refresh rate (README "Sizing the worker"). @default 64
+   */
   concurrency?: number
   /** Queue Redis connection. @default the cache's `BeeQueueRefresher` setting */
   redis?: BeeQueueRedis

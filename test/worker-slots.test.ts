@@ -6,6 +6,7 @@
  * exceed `concurrency`. A job waiting for a slot is taken and claimed ahead,
  * once: the slot starts its fetch without another round trip.
  */
+import Queue from 'bee-queue'
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest'
 import { type Cacheback, cacheback } from '../src/index.js'
 import { RedisStore } from '../src/redis/index.js'
@@ -111,6 +112,45 @@ describe('refresh worker slots', () => {
     ])
     expect(state.maxActive).toBe(1)
     expect(await server.read('bob')).toMatchObject({ status: 'hit', value: { version: 2 } })
+  })
+
+  it('puts the jobs it took ahead back at the front of the queue when it closes', async () => {
+    const { state, make, started } = gatedJob()
+    const server = make(setup.process())
+    const workerStore = new RedisStore({ redis: inject('redisUrl') })
+    const claim = workerStore.claimRefresh.bind(workerStore)
+    const bobClaimed = deferred()
+    vi.spyOn(workerStore, 'claimRefresh').mockImplementation(async (lockKey, request) => {
+      const won = await claim(lockKey, request)
+      if (lockKey.includes(server.job.keyFor('bob'))) bobClaimed.resolve()
+      return won
+    })
+    const first = (await setup.startWorker([make], { concurrency: 1, cacheOptions: { store: workerStore } }))!
+    for (const user of ['ann', 'bob', 'cid']) await server(user)
+    state.filling = false
+    setup.clock.advance(11)
+    expect(await server.read('ann')).toMatchObject({ refresh: 'dispatched' })
+    await started(1)
+    expect(await server.read('bob')).toMatchObject({ refresh: 'dispatched' })
+    await bobClaimed.promise // bob taken ahead (concurrency 1 takes one ahead); cid still waiting
+    expect(await server.read('cid')).toMatchObject({ refresh: 'dispatched' })
+    const health = new Queue(setup.namespace, { redis: { url: inject('redisUrl') }, isWorker: false, getEvents: false, sendEvents: false })
+    try {
+      expect(await health.checkHealth()).toMatchObject({ waiting: 1, active: 2 })
+      await expect(first.close(50)).rejects.toThrow('Operation timed out') // ann's fetch still runs
+      expect(await health.checkHealth()).toMatchObject({ waiting: 2, active: 1 }) // bob is back; ann's job is left to the stall check
+    } finally {
+      state.started[0].open()
+      await health.close()
+    }
+    await setup.startWorker([make], { concurrency: 1 })
+    await started(2)
+    expect(state.started[1].user).toBe('bob') // the returned job is taken first
+    state.started[1].open()
+    await started(3)
+    state.started[2].open()
+    await setup.refreshed(3)
+    for (const user of ['ann', 'bob', 'cid']) expect(await server.read(user)).toMatchObject({ status: 'hit', value: { version: 2 } })
   })
 
   it('never runs more fetches at once than its concurrency', async () => {

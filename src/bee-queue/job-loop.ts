@@ -68,6 +68,15 @@ end
 return out
 `
 
+const RETURN_JOBS_LUA = `-- KEYS[1] active list, KEYS[2] waiting list
+-- ARGV     ids of jobs taken but not begun (a closing worker's)
+-- Moves each from active back to the tail of waiting, where the next take finds it first.
+for i = #ARGV, 1, -1 do
+  if redis.call('LREM', KEYS[1], 0, ARGV[i]) > 0 then redis.call('RPUSH', KEYS[2], ARGV[i]) end
+end
+return #ARGV
+`
+
 const FINISH_JOBS_LUA = `-- KEYS[1] active list, KEYS[2] stalling set, KEYS[3] jobs hash
 -- ARGV     ids of finished jobs
 -- Removes each job as bee-queue does with removeOnSuccess / removeOnFailure
@@ -108,6 +117,7 @@ class Script {
 
 const takeJobs = new Script(TAKE_JOBS_LUA)
 const finishJobs = new Script(FINISH_JOBS_LUA)
+const returnJobs = new Script(RETURN_JOBS_LUA)
 /** Seconds one blocking wait for a job lasts before the loop looks again (and notices a close). */
 const BLOCK_SECONDS = 1
 
@@ -159,7 +169,9 @@ export class JobLoop<P = undefined> {
     clearInterval(this.stallTimer)
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))
-    await Promise.race([Promise.all([...this.running.values(), ...this.ready.map((r) => r.prepared)]), timedOut]) // taken, not begun: left active for the stall check
+    const unbegun = this.ready.splice(0).map((r) => r.job.id) // taken, not begun: back to waiting (else the stall check requeues them)
+    const returned = unbegun.length > 0 ? returnJobs.run(this.clients.client, [this.keys.active, this.keys.waiting], unbegun).catch((error) => this.options.onError(error)) : undefined
+    await Promise.race([Promise.all([...this.running.values(), returned]), timedOut])
     clearTimeout(timer)
     await this.flush()
     this.closed = true

@@ -132,7 +132,7 @@ class SlotsByKey {
 }
 
 /** Jobs a worker takes ahead of free slots, as a share of its concurrency: enough that a freed slot starts the next refresh, already claimed, at once. */
-const PREFETCH_SHARE = 1 / 8
+const PREFETCH_SHARE = 1 / 4
 
 /**
  * A queue job prepared while it waits for a slot: its request and, when

@@ -72,8 +72,8 @@ function redisCache(refresher: 'bee-queue' | 'in-process'): Cacheback {
   return cache
 }
 
-/** The test's jobs on a cache: each fetch takes 250 ms on the injected clock; `flaky` fails while `state.failing`. */
-function jobs(cache: Cacheback, state: { version: number; failing: boolean }) {
+/** The test's jobs on a cache: each fetch takes 250 ms on the injected clock; `flaky` fails while `state.failing`, and starts once `state.flakyAfter` has resolved. */
+function jobs(cache: Cacheback, state: { version: number; failing: boolean; flakyAfter?: Promise<unknown> }) {
   const slow = <T>(value: () => T) => {
     clock.advance(0.25)
     if (state.failing) throw new Error('upstream is down')
@@ -81,13 +81,19 @@ function jobs(cache: Cacheback, state: { version: number; failing: boolean }) {
   }
   return {
     tweets: cacheback(async (user: string) => slow(() => `${user}@${state.version}`), { name: 'tweets', lifetime: 10, cache }),
-    flaky: cacheback(async (user: string) => slow(() => `${user}@${state.version}`), { name: 'flaky', lifetime: 10, cache }),
+    flaky: cacheback(
+      async (user: string) => {
+        await state.flakyAfter
+        return slow(() => `${user}@${state.version}`)
+      },
+      { name: 'flaky', lifetime: 10, cache },
+    ),
   }
 }
 
 it('records reads, fetches, refreshes, store errors, invalidations and queue jobs with bounded attributes', async () => {
   const meter = provider.getMeter('test')
-  const state = { version: 1, failing: false }
+  const state: { version: number; failing: boolean; flakyAfter?: Promise<unknown> } = { version: 1, failing: false }
   const server = redisCache('bee-queue')
   const serverMetrics = cachebackMetrics({ cache: server, meter })
   const { tweets, flaky } = jobs(server, state)
@@ -114,6 +120,8 @@ it('records reads, fetches, refreshes, store errors, invalidations and queue job
   const failFlaky = workerCache.addListener((event) => {
     if (event.type === 'refresh-succeeded') state.failing = true // the second refresh fails
   })
+  // A worker slot is freed once its fetch returns: flaky's fetch waits for tweets' write, so each refresh takes its own 250 ms on the shared clock.
+  state.flakyAfter = log.waitFor('refresh-succeeded')
   const worker: RefreshWorker = createRefreshWorker({ cache: workerCache, jobs: [workerJobs.tweets, workerJobs.flaky], redis: url, queue: namespace, concurrency: 1 })
   closers.push(() => worker.close(2000))
   await worker.ready()
@@ -121,6 +129,7 @@ it('records reads, fetches, refreshes, store errors, invalidations and queue job
   await log.waitFor('refresh-failed')
   failFlaky()
   state.failing = false
+  state.flakyAfter = undefined
 
   // A GraphQL field: name is its coordinate.
   const upstream = createUpstream()

@@ -17,13 +17,12 @@ import type { Redis } from 'ioredis'
 import { Cacheback, ENTRY_LAYOUT, defaults, readHeader } from 'graphql-cacheback'
 import { cachebackTypeDefs, resolverJobs } from 'graphql-cacheback/graphql'
 import { DEFAULT_COMMAND_TIMEOUT_MS } from 'graphql-cacheback/redis'
-import { STORM_QUERY, detailsOf, stormTypeDefs } from '../processes/schemas.js'
+import { STORM_QUERY, stormTypeDefs } from '../processes/schemas.js'
 import type { Scenario, ScenarioContext, ScenarioReport } from '../scenario.js'
 import { int, ms, ratio } from '../support/format.js'
 import { GraphqlHttpClient, graphqlBody } from '../support/graphql-http.js'
 import { type ServerProcess, type WorkerProcess, cpuSecondsOf, startServerProcess, startWorkerProcess } from '../support/processes.js'
 import { benchClient, deleteMatching, info } from '../support/redis.js'
-import { type SlowUpstream, startSlowUpstream } from '../support/slow-upstream.js'
 import { type CallRecord, latencyOf, median, runLoad, startLoad } from '../support/stats.js'
 
 const KEYS = 1000
@@ -47,6 +46,9 @@ const MAX_ROUNDS = 3
 /** Longest fresh-hit phase, ms. */
 const FRESH_PHASE_MS = 3000
 const POLL_MS = 100
+/** Once no more keys than this are left, the poll runs every FINE_POLL_MS, so the end of the storm is seen within about that. */
+const FINE_POLL_BELOW = 100
+const FINE_POLL_MS = 10
 /** The storm ends when every key is fresh again, or after this long (then keys would start to go stale a second time). */
 const STORM_MAX_MS = (LIFETIME_S - 1) * 1000
 const STORM_TARGET = 1.5
@@ -61,7 +63,7 @@ interface Cores {
   servers: number
   worker: number
   redis: number
-  /** The benchmark process: the 100 clients and the upstream. */
+  /** The benchmark process (the 100 clients) and the upstream's process. */
   bench: number
 }
 
@@ -69,6 +71,7 @@ interface Cores {
 interface Pids {
   worker?: number
   redis?: number
+  upstream?: number
 }
 
 interface CpuSample extends Cores {
@@ -82,7 +85,7 @@ function sampleCpu(contender: Contender, pids: Pids): CpuSample {
     servers: contender.servers.reduce((sum, server) => sum + cpuSecondsOf(server.pid), 0),
     worker: cpuSecondsOf(pids.worker),
     redis: cpuSecondsOf(pids.redis),
-    bench: (own.user + own.system) / 1e6,
+    bench: (own.user + own.system) / 1e6 + cpuSecondsOf(pids.upstream),
   }
 }
 
@@ -137,7 +140,19 @@ const keyOf = (i: number) => Math.floor(i / READS_PER_KEY) % KEYS
 const load = (contender: Contender) => (i: number) => contender.clients[serverOf(i)].post(bodies[keyOf(i)])
 const sleep = (msToWait: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, msToWait)))
 
-async function startServers(context: ScenarioContext, kind: string, upstream: SlowUpstream): Promise<ServerProcess[]> {
+/** The slow upstream, in a process of its own (`processes/upstream.ts`). */
+interface Upstream {
+  readonly process: ServerProcess
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string
+}
+
+async function startUpstream(): Promise<Upstream> {
+  const upstream = await startServerProcess('upstream', 'bench/processes/upstream.ts', { UPSTREAM_LATENCY_MS: String(UPSTREAM_LATENCY_MS) })
+  return { process: upstream, url: new URL(upstream.url).origin }
+}
+
+async function startServers(context: ScenarioContext, kind: string, upstream: Upstream): Promise<ServerProcess[]> {
   const env = { KIND: kind, REDIS_URL: context.redisUrl, PREFIX: context.prefix, UPSTREAM_URL: upstream.url, LIFETIME: String(LIFETIME_S) }
   return Promise.all(Array.from({ length: SERVERS }, (_, n) => startServerProcess(`${kind} ${n + 1}`, 'bench/processes/storm-server.ts', env)))
 }
@@ -209,19 +224,19 @@ async function waitUntilFresh(contender: Contender, keys: readonly string[], sin
     const refreshed = await contender.refreshedSince(pending, since)
     pending = pending.filter((_, i) => !refreshed[i])
     if (pending.length === 0) return performance.now() - startedAt
-    await sleep(POLL_MS)
+    await sleep(pending.length > FINE_POLL_BELOW ? POLL_MS : FINE_POLL_MS)
   }
   return Number.NaN
 }
 
-async function runRound(contender: Contender, upstream: SlowUpstream, pids: Pids, context: ScenarioContext, label: string): Promise<RoundResult> {
+async function runRound(contender: Contender, upstream: Upstream, pids: Pids, context: ScenarioContext, label: string): Promise<RoundResult> {
   await contender.reset()
-  upstream.latencyMs = 0
+  await upstream.process.request('fast')
   const filledFrom = Date.now()
   await runLoad((i) => contender.clients[serverOf(i)].post(bodies[i]), KEYS, CLIENTS)
   const filledUntil = Date.now()
   context.log(`${label}: ${contender.name}: filled ${KEYS} keys in ${filledUntil - filledFrom} ms`)
-  upstream.latencyMs = UPSTREAM_LATENCY_MS
+  await upstream.process.request('slow')
   const keys = await contender.entryKeys()
 
   // Fresh hits, ending before the first key can go stale.
@@ -241,7 +256,7 @@ async function runRound(contender: Contender, upstream: SlowUpstream, pids: Pids
   // Every key is stale from here on: the storm.
   await sleep(filledUntil + LIFETIME_S * 1000 + 300 - Date.now())
   const eventsBefore = await serverEvents(contender)
-  upstream.resetCalls()
+  await upstream.process.request('reset')
   const profiling = process.env.BENCH_PROFILE_DIR && !label.startsWith('warm') // see processes/child.ts
   if (profiling) for (const server of contender.servers) await server.request('profile-start')
   const stormCpu = sampleCpu(contender, pids)
@@ -256,7 +271,8 @@ async function runRound(contender: Contender, upstream: SlowUpstream, pids: Pids
   await sleep(UPSTREAM_LATENCY_MS + 300) // refreshes still running when the load stopped
   const storm = latencyOf(records, stormStart, stormEnd)
   const events = difference(await serverEvents(contender), eventsBefore)
-  const perKey = [...upstream.calls.values()]
+  const calls = await upstream.process.request<{ total: number; perId: [number, number][] }>('calls')
+  const perKey = calls.perId.map(([, n]) => n)
   const result: RoundResult = {
     fresh,
     storm,
@@ -266,9 +282,9 @@ async function runRound(contender: Contender, upstream: SlowUpstream, pids: Pids
     stormRate: storm.count / ((stormEnd - stormStart) / 1000),
     slowRequests: records.filter((r) => r.startedAt >= stormStart && r.startedAt < stormEnd && r.latencyMs >= UPSTREAM_LATENCY_MS).length,
     toFreshMs,
-    upstreamCalls: upstream.totalCalls(),
+    upstreamCalls: calls.total,
     keysCalledTwice: perKey.filter((n) => n > 1).length,
-    keysNotCalled: KEYS - upstream.calls.size,
+    keysNotCalled: KEYS - perKey.length,
     events,
   }
   context.log(
@@ -279,7 +295,7 @@ async function runRound(contender: Contender, upstream: SlowUpstream, pids: Pids
 }
 
 async function run(context: ScenarioContext): Promise<ScenarioReport> {
-  const upstream = await startSlowUpstream(detailsOf, UPSTREAM_LATENCY_MS)
+  const upstream = await startUpstream()
   const redis = benchClient(context.redisUrl)
   const contenders: Contender[] = []
   let worker: WorkerProcess | undefined
@@ -293,7 +309,7 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
       LIFETIME: String(LIFETIME_S),
     })
     contenders.push(mercuriusContender(context, await startServers(context, 'mercurius-cache', upstream), redis))
-    const pids: Pids = { worker: worker.pid, redis: Number((await info(redis, 'server')).process_id) }
+    const pids: Pids = { worker: worker.pid, redis: Number((await info(redis, 'server')).process_id), upstream: upstream.process.pid }
     for (const contender of contenders) await runRound(contender, upstream, pids, context, 'warm-up')
     const rounds = Math.min(context.rounds, MAX_ROUNDS)
     const results: Record<string, RoundResult[]> = Object.fromEntries(contenders.map((c) => [c.name, []]))
@@ -314,7 +330,7 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
       for (const server of contender.servers) await server.stop()
     }
     redis.disconnect()
-    await upstream.close()
+    await upstream.process.stop()
   }
 }
 
@@ -324,8 +340,8 @@ function stormBound(ours: RoundResult[]): string {
   const total = median(ours.map((r) => r.stormCores.servers + r.stormCores.worker + r.stormCores.redis + r.stormCores.bench))
   return (
     `What bounds the storm p99: not the upstream. A server calls it only on a miss or when a Redis call fails (both counted as events: ${int(synchronous)} in the median storm), so no request waited for it. ` +
-    `The ${CLIENTS} closed-loop clients keep the 2 cores busy (${total.toFixed(2)} cores in use during the storm, see the CPU table), so latency follows the work per request and the CPU left for it: ` +
-    'a stale read makes two Redis round-trips one after the other (the MGET, then the refresh-lock script, also when another read already holds the lock) and the read that takes the lock a third (the queue save, awaited so the answer can say `dispatched`), where a hit makes one; and during the storm the worker takes its share of the cores for 1,000 refreshes (upstream call, encode, compare-and-set write, lock hand-over). ' +
+    `The ${CLIENTS} closed-loop clients keep the machine busy (${total.toFixed(2)} of its 2 cores used by this run's processes during the storm, see the CPU table; anything else running shows in the load average below), so latency follows the work per request and the CPU left for it: ` +
+    'a stale read makes two Redis round-trips one after the other (the MGET, then the refresh-lock script, also when another read already holds the lock, unless a read of the same key in this process has its script out: then it shares that answer) and the read that takes the lock a third (the queue save, awaited so the answer can say `dispatched`), where a hit makes one; and during the storm the worker takes its share of the cores for 1,000 refreshes (upstream call, encode, compare-and-set write, lock hand-over). ' +
     'See bench/README.md for the proposed changes (a per-process memo of held locks, answering once the lock is taken).'
   )
 }
@@ -393,8 +409,8 @@ function report(rounds: number, results: Record<string, RoundResult[]>, workerLi
       { name: 'cacheback: every key fresh again after (s, median of rounds)', target: `≤ ${CONVERGE_TARGET_S.toFixed(1)} s`, actual: seconds(median(of(OURS, (r) => r.toFreshMs))), met: median(of(OURS, (r) => r.toFreshMs)) <= CONVERGE_TARGET_S * 1000 },
     ],
     notes: [
-      `Query \`${STORM_QUERY}\` (one key per request, ${'~'}250-byte JSON value), request \`i\` reads key \`⌊i / ${READS_PER_KEY}⌋ mod ${KEYS}\`: each key is read by ${READS_PER_KEY} requests in a row, in flight together (a popular item on many screens), each sent to one of the ${SERVERS} servers by a hash of \`i\`, so both servers read every key. ${CLIENTS} clients in a closed loop (each sends its next request when the last is answered) over loopback HTTP with keep-alive. The upstream is an HTTP service in the benchmark process answering after ${UPSTREAM_LATENCY_MS} ms and counting calls per key.`,
-      `A round: fill the ${int(KEYS)} keys through the servers (upstream without delay, so all are written within a fraction of a second), load them while fresh (\`fresh\`: up to ${FRESH_PHASE_MS / 1000} s, ending before any key can go stale), wait with no load until every key is stale (lifetime ${LIFETIME_S} s on the processes' real clocks), then load again (\`storm\`) until the benchmark, polling Redis every ${POLL_MS} ms, sees every key rewritten. \`storm\` latencies are of the requests started in that window; upstream calls are counted from the storm's start until ${UPSTREAM_LATENCY_MS + 300} ms after the load stopped. One warm-up round per contender, then ${rounds} rounds, contenders alternating.`,
+      `Query \`${STORM_QUERY}\` (one key per request, ${'~'}250-byte JSON value), request \`i\` reads key \`⌊i / ${READS_PER_KEY}⌋ mod ${KEYS}\`: each key is read by ${READS_PER_KEY} requests in a row, in flight together (a popular item on many screens), each sent to one of the ${SERVERS} servers by a hash of \`i\`, so both servers read every key. ${CLIENTS} clients in a closed loop (each sends its next request when the last is answered) over loopback HTTP with keep-alive. The upstream is an HTTP service in a process of its own answering after ${UPSTREAM_LATENCY_MS} ms and counting calls per key (until this run it ran in the benchmark process, where its timer and sockets also waited for the event loop of the 100 clients: the worker saw 225–250 ms per call, not 200).`,
+      `A round: fill the ${int(KEYS)} keys through the servers (upstream without delay, so all are written within a fraction of a second), load them while fresh (\`fresh\`: up to ${FRESH_PHASE_MS / 1000} s, ending before any key can go stale), wait with no load until every key is stale (lifetime ${LIFETIME_S} s on the processes' real clocks), then load again (\`storm\`) until the benchmark, polling Redis every ${POLL_MS} ms and every ${FINE_POLL_MS} ms once ${FINE_POLL_BELOW} keys or fewer are left, sees every key rewritten (until this run it polled every ${POLL_MS} ms to the end, which added 0–130 ms to \`all fresh after\`). \`storm\` latencies are of the requests started in that window; upstream calls are counted from the storm's start until ${UPSTREAM_LATENCY_MS + 300} ms after the load stopped. One warm-up round per contender, then ${rounds} rounds, contenders alternating.`,
       `\`${OURS}\`: two Apollo Server 5 processes with \`@cacheback(lifetime: ${LIFETIME_S}, ttl: ${STALE_S})\` on \`Query.item\`, \`RedisStore({ redis: url })\` (command timeout ${DEFAULT_COMMAND_TIMEOUT_MS} ms, the default) and \`BeeQueueRefresher\`; one worker process, the \`cacheback-worker\` command (\`src/cli/worker.ts\`) with \`--concurrency ${WORKER_CONCURRENCY}\`: a refresh waits ${UPSTREAM_LATENCY_MS} ms on the upstream, so concurrency, not CPU, sets the refresh rate: at ${WORKER_CONCURRENCY}, ${int(KEYS)} refreshes take at least ${int(KEYS)} × ${UPSTREAM_LATENCY_MS} ms ÷ ${WORKER_CONCURRENCY} = ${((KEYS * UPSTREAM_LATENCY_MS) / WORKER_CONCURRENCY / 1000).toFixed(1)} s (the floor of \`all fresh after\`), at the default of ${defaults.DEFAULT_WORKER_CONCURRENCY} ${((KEYS * UPSTREAM_LATENCY_MS) / defaults.DEFAULT_WORKER_CONCURRENCY / 1000).toFixed(1)} s. A stale read answers with the old value once the refresh lock is taken and the job queued (or the lock found held). Worker: ${workerSummary.replace('[storm-worker] ', '')}${workerErrors.length ? `; ${workerErrors.length} error lines, first: ${workerErrors[0]}` : ''}.`,
       `\`${THEIRS}\`: two Fastify 5 + Mercurius 16 processes with mercurius-cache 8, \`ttl: ${LIFETIME_S}, stale: ${STALE_S}\`, Redis storage (ioredis, auto-pipelining). A stale hit (remaining TTL ≤ \`stale\`, read with PTTL) is answered with the old value and refreshed in the same process, without a lock: each process may refresh a key, and so may each read of it until the new value is written. Its \`dedupe\` count is reads of a key merged with one already running in that process.`,
       `Events: cacheback's \`stale\` (a stale value served), \`refresh-dispatched:bee-queue\` (this read took the lock and queued the refresh; the others found it in flight), \`miss\` (a synchronous fetch), \`store-error:<code>\` (a Redis call failed or timed out: the read falls through to a synchronous fetch). mercurius-cache's \`hit\` counts stale hits too (it does not tell them apart).`,

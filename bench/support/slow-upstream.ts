@@ -1,8 +1,9 @@
 /**
  * The slow upstream of `stale-storm`: a JSON service (node:http, loopback)
  * answering `GET /items/:id` with the item's value after `latencyMs`, and
- * counting the calls per id. It runs in the benchmark process; the servers
- * and the worker call it over keep-alive connections.
+ * counting the calls per id. It runs in a process of its own
+ * (`processes/upstream.ts`); the servers and the worker call it over
+ * keep-alive connections.
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'

@@ -2,7 +2,9 @@
  * Dispatch: takes a key's refresh lock and hands the refresh to the
  * refresher. One refresh per key per `refreshTimeout` across every process
  * sharing the store; a store or refresher that fails falls back to a refresh
- * in this process (fail open).
+ * in this process (fail open). Reads of one entry in this process while its
+ * lock script is out share that script's answer (a stale storm would
+ * otherwise run it once per read).
  */
 import { randomUUID } from 'node:crypto'
 import type { CacheCore } from '../core.js'
@@ -12,6 +14,7 @@ import type { AnyJob } from '../job.js'
 import { lockKeyOf } from '../keys.js'
 import { checkSeconds } from '../policy.js'
 import type { RefreshState } from '../results.js'
+import type { LockResult } from '../stores/store.js'
 import type { RefreshRequest } from './refresher.js'
 
 /** What a dispatch is for. */
@@ -30,11 +33,42 @@ export interface DispatchCall {
   args: unknown[]
 }
 
-/** Dispatches a refresh and tracks it for `drain()`. */
+/** A lock script of this process still out for a key: the entry it covers, and the answer for reads that join it. */
+interface PendingLock {
+  covers: number | undefined
+  /** `in-flight` (this process took the lock, another holds it, or the store failed and this process refreshes), or `failed`. */
+  joined: Promise<RefreshState>
+}
+
+const pendingLocks = new WeakMap<CacheCore, Map<string, PendingLock>>()
+
+/**
+ * Dispatches a refresh and tracks it for `drain()`. A read whose entry a
+ * lock script of this process, still out, covers (`covers` no newer, the
+ * rule of the script) takes that script's answer instead of its own: it
+ * would have found the lock held.
+ */
 export function trackDispatch(core: CacheCore, call: DispatchCall, options: DispatchOptions = {}): Promise<RefreshState> {
+  const pending = pendingLocks.get(core)?.get(call.key)
+  if (pending && !coversNewer(options.covers, pending.covers)) return pending.joined
   const dispatched = dispatch(core, call, options)
   core.track(dispatched)
   return dispatched
+}
+
+/** Whether a request covering `covers` names a newer entry than a lock covering `held` (`ACQUIRE_LOCK_LUA`'s rule). */
+function coversNewer(covers: number | undefined, held: number | undefined): boolean {
+  return covers !== undefined && (held === undefined || covers > held)
+}
+
+/** Lets reads of `key` join `lock` until it settles. */
+function shareLock(core: CacheCore, key: string, covers: number | undefined, lock: Promise<LockResult>): void {
+  let byKey = pendingLocks.get(core)
+  if (!byKey) pendingLocks.set(core, (byKey = new Map()))
+  const pending: PendingLock = { covers, joined: lock.then((result) => (result === 'failed' ? 'failed' : 'in-flight'), () => 'in-flight') }
+  byKey.set(key, pending)
+  const forget = () => void (byKey.get(key) === pending && byKey.delete(key))
+  lock.then(forget, forget)
 }
 
 /**
@@ -55,7 +89,9 @@ async function dispatch(core: CacheCore, { job, key, args }: DispatchCall, optio
   const request: RefreshRequest = { job: job.name, key, args, token, queue: job.queue, timeoutMs }
   if (options.ahead) request.ahead = true
   try {
-    const lock = await core.store.acquireLock(lockKeyOf(key), { now, until: now + timeoutMs, token, ttlMs: lockSafetyNetMs(timeoutMs), covers: options.covers })
+    const acquiring = core.store.acquireLock(lockKeyOf(key), { now, until: now + timeoutMs, token, ttlMs: lockSafetyNetMs(timeoutMs), covers: options.covers })
+    shareLock(core, key, options.covers, acquiring)
+    const lock = await acquiring
     if (lock !== 'acquired') return lock === 'failed' ? 'failed' : 'in-flight'
   } catch (error) {
     core.emit(storeErrorEvent(error, job, key))

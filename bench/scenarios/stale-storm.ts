@@ -335,6 +335,16 @@ async function run(context: ScenarioContext): Promise<ScenarioReport> {
 }
 
 /** What bounds the storm p99 of cacheback, said when the target is missed (from the CPU table and profiles of the servers during the storm). */
+/** What keeps `all fresh after` above its target, said when it is missed (from a timeline traced in the worker, the servers and the upstream). */
+function convergeBound(ours: RoundResult[]): string {
+  const floorS = (KEYS * UPSTREAM_LATENCY_MS) / WORKER_CONCURRENCY / 1000
+  const perRefreshMs = (median(ours.map((r) => r.toFreshMs)) / (KEYS / WORKER_CONCURRENCY)).toFixed(0)
+  return (
+    `What keeps \`all fresh after\` above ${CONVERGE_TARGET_S.toFixed(1)} s: the worker's ${WORKER_CONCURRENCY} slots are full from about 150 ms into the storm until the last wave, so the time is about ${int(KEYS / WORKER_CONCURRENCY)} refreshes one after another per slot, ${perRefreshMs} ms each in this run against the ${UPSTREAM_LATENCY_MS} ms of the upstream (floor ${floorS.toFixed(1)} s). ` +
+    'The rest is the ramp (keys reach the queue as the clients first read them, about one per ms, so the last slots start 100–150 ms late) and, per refresh, the compare-and-set write and lock hand-over, which hold the slot (about 11 ms in a traced run), plus 10–25 ms between the upstream answering and the worker reading the answer on busy cores. Freeing the slot once the fetch returns was measured on a branch (2.32 s there) and is not merged: see bench/README.md.'
+  )
+}
+
 function stormBound(ours: RoundResult[]): string {
   const synchronous = median(ours.map((r) => Object.entries(r.events).filter(([name]) => name === 'miss' || name.startsWith('store-error')).reduce((sum, [, n]) => sum + n, 0)))
   const total = median(ours.map((r) => r.stormCores.servers + r.stormCores.worker + r.stormCores.redis + r.stormCores.bench))
@@ -416,6 +426,7 @@ function report(rounds: number, results: Record<string, RoundResult[]>, workerLi
       `Events: cacheback's \`stale\` (a stale value served), \`refresh-dispatched:bee-queue\` (this read took the lock and queued the refresh; the others found it in flight), \`miss\` (a synchronous fetch), \`store-error:<code>\` (a Redis call failed or timed out: the read falls through to a synchronous fetch). mercurius-cache's \`hit\` counts stale hits too (it does not tell them apart).`,
       `Requests that failed during the run: ${failed}.`,
       ...(oursRatio > STORM_TARGET ? [stormBound(ours)] : []),
+      ...(median(of(OURS, (r) => r.toFreshMs)) > CONVERGE_TARGET_S * 1000 ? [convergeBound(ours)] : []),
     ],
   }
 }

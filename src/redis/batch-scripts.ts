@@ -8,29 +8,26 @@
 import { FILE_FUNCTION } from './lua-entry.js'
 import { ACQUIRE, CLAIM, READ_STRING, RELEASE, SET_ENTRY_FUNCTION } from './scripts.js'
 
-/** ACQUIRE_LOCK_LUA for many locks. */
-export const ACQUIRE_LOCKS_LUA = `-- KEYS[i]  lock key of item i
--- ARGV[5i-4..5i] ACQUIRE_LOCK_LUA's ARGV[1..5] for item i
--- Returns {reply of item 1, reply of item 2, ...}, as ACQUIRE_LOCK_LUA's.
-${READ_STRING}${ACQUIRE}local out = {}
+/** A script calling the Lua function `fn` (defined by `prelude`) once per key: `fn(KEYS[i], ARGV[arity·(i−1) + 1..arity·i])`. */
+function perKeyLua(single: string, prelude: string, fn: string, arity: number): string {
+  const args = Array.from({ length: arity }, (_, j) => `ARGV[a + ${j + 1}]`).join(', ')
+  return `-- KEYS[i]  key of item i, as ${single}'s KEYS[1]
+-- ARGV[${arity}i-${arity - 1}..${arity}i] ${single}'s ARGV[1..${arity}] for item i
+-- Returns {reply of item 1, reply of item 2, ...}, as ${single}'s.
+${prelude}local out = {}
 for i = 1, #KEYS do
-  local a = (i - 1) * 5
-  out[i] = acquire(KEYS[i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+  local a = (i - 1) * ${arity}
+  out[i] = ${fn}(KEYS[i], ${args})
 end
 return out
 `
+}
+
+/** ACQUIRE_LOCK_LUA for many locks. */
+export const ACQUIRE_LOCKS_LUA = perKeyLua('ACQUIRE_LOCK_LUA', `${READ_STRING}${ACQUIRE}`, 'acquire', 5)
 
 /** CLAIM_REFRESH_LUA for many refreshes. */
-export const CLAIM_REFRESHES_LUA = `-- KEYS[i]  claim key of item i
--- ARGV[3i-2..3i] CLAIM_REFRESH_LUA's ARGV[1..3] for item i
--- Returns {reply of item 1, reply of item 2, ...}, as CLAIM_REFRESH_LUA's.
-${READ_STRING}${CLAIM}local out = {}
-for i = 1, #KEYS do
-  local a = (i - 1) * 3
-  out[i] = claim(KEYS[i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3])
-end
-return out
-`
+export const CLAIM_REFRESHES_LUA = perKeyLua('CLAIM_REFRESH_LUA', `${READ_STRING}${CLAIM}`, 'claim', 3)
 
 /** SET_ENTRY_RELEASE_LOCK_LUA for many entries. */
 export const SET_ENTRIES_RELEASE_LOCKS_LUA = `-- For each item in turn, its keys follow the previous item's in KEYS and its

@@ -8,13 +8,40 @@
  */
 import { ApolloServer } from '@apollo/server'
 import { makeExecutableSchema } from '@graphql-tools/schema'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Cacheback, cacheback, decide } from '../src/index.js'
+import { type ChildProcess, fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest'
+import { Cacheback, type CachebackEvent, cacheback, decide } from '../src/index.js'
 import { cachebackApolloPlugin } from '../src/apollo/index.js'
 import { cachebackDirective, cachebackTypeDefs } from '../src/graphql/index.js'
 import { refreshAheadProbability, refreshesAhead } from '../src/policy.js'
 import { ENGINE_KINDS, type EngineSetup, createEngineSetup } from './helpers/engine.js'
 import { deferred } from './helpers/events.js'
+
+const AHEAD_FIXTURE = fileURLToPath(new URL('./fixtures/ahead-process.ts', import.meta.url))
+const children: ChildProcess[] = []
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((child) => new Promise((resolve) => (child.once('exit', resolve), child.send({ op: 'close' })))))
+})
+
+/** The fixture process on the suite's Redis, namespace and queue `namespace`: `call` sends an op and resolves with its answer; `events` are its forwarded events. */
+async function otherProcess(namespace: string) {
+  const child = fork(AHEAD_FIXTURE, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, REDIS_URL: inject('redisUrl'), NAMESPACE: namespace }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  children.push(child)
+  const events: CachebackEvent[] = []
+  const pending = new Map<number, (result: any) => void>()
+  const ready = new Promise<void>((resolve) =>
+    child.on('message', (message: { id?: number; result?: unknown; event?: CachebackEvent; ready?: boolean }) => {
+      if (message.ready) resolve()
+      if (message.event) events.push(message.event)
+      if (message.id !== undefined) pending.get(message.id)?.(message.result)
+    }),
+  )
+  await ready
+  let next = 0
+  const call = (message: object): Promise<any> => new Promise((resolve) => (pending.set(++next, resolve), child.send({ id: next, ...message })))
+  return { call, events }
+}
 
 const createdAt = 1_700_000_000_000
 /** Fresh for 10 s; its fetch took δ = 200 ms. */
@@ -213,6 +240,29 @@ describe.each(ENGINE_KINDS)('refresh ahead on %s', (kind) => {
       expect((await b.read('ann')).value!.version).toBe(lifetime + 1)
     }
     expect(setup.log.count('refresh-dispatched')).toBe(3)
+    expect(setup.log.count('stale')).toBe(0)
+  })
+
+  it.runIf(kind === 'redis')('dispatches one early refresh per key across two OS processes', async () => {
+    const { state, make } = upstream()
+    const here = make(setup.process({ random: () => 0.999 }))
+    const jobsDone = await startWorker(make)
+    const other = await otherProcess(setup.namespace)
+    at(0)
+    await here('ann') // fetched at T0, δ = 1 s, fresh until T0 + 10 s
+    at(5) // 4 s left: −ln 0.001 = 6.9 ≥ 4, so every read picks it
+    await other.call({ op: 'clock', at: T0 + 5000 })
+    state.version = 2
+    const [mine, theirs] = await Promise.all([Promise.all(Array.from({ length: 100 }, () => here.read('ann'))), other.call({ op: 'reads', arg: 'ann', count: 100 })])
+    expect(mine.every((r) => r.status === 'hit' && r.value!.version === 1)).toBe(true)
+    expect(theirs).toMatchObject({ hits: 100, versions: [1] })
+    await setup.refreshed(1)
+    await jobsDone(1)
+    const dispatched = [...setup.log.of('refresh-dispatched'), ...other.events.filter((e) => e.type === 'refresh-dispatched')]
+    expect(dispatched).toHaveLength(1) // one of the 200 reads in two processes took the lock; the others found it held
+    expect(dispatched[0]).toMatchObject({ ahead: true, via: 'bee-queue' })
+    expect(state.calls).toBe(2) // the fill and the one early refresh
+    expect((await here.read('ann')).value!.version).toBe(2)
     expect(setup.log.count('stale')).toBe(0)
   })
 

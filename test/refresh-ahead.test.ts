@@ -253,9 +253,13 @@ describe.each(ENGINE_KINDS)('refresh ahead on %s', (kind) => {
     at(5) // 4 s left: −ln 0.001 = 6.9 ≥ 4, so every read picks it
     await other.call({ op: 'clock', at: T0 + 5000 })
     state.version = 2
+    const gate = deferred()
+    state.gate = gate.promise // the early refresh's fetch waits until both processes have read
     const [mine, theirs] = await Promise.all([Promise.all(Array.from({ length: 100 }, () => here.read('ann'))), other.call({ op: 'reads', arg: 'ann', count: 100 })])
     expect(mine.every((r) => r.status === 'hit' && r.value!.version === 1)).toBe(true)
     expect(theirs).toMatchObject({ hits: 100, versions: [1] })
+    gate.resolve()
+    state.gate = undefined
     await setup.refreshed(1)
     await jobsDone(1)
     const dispatched = [...setup.log.of('refresh-dispatched'), ...other.events.filter((e) => e.type === 'refresh-dispatched')]

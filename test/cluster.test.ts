@@ -17,7 +17,7 @@ import { createClock } from './helpers/clock.js'
 import { EventLog, deferred } from './helpers/events.js'
 import { createServer, createUpstream, refreshContext, run } from './helpers/graphql.js'
 import { uniqueNamespace } from './helpers/namespace.js'
-import { type RedisClusterHandle, startRedisCluster } from './helpers/redis-server.js'
+import { type RedisClusterHandle, commandStats, startRedisCluster } from './helpers/redis-server.js'
 import { storeConformance } from '../src/testing/index.js'
 
 let cluster: RedisClusterHandle
@@ -224,12 +224,7 @@ describe('engine on a Cluster store with a standalone queue', () => {
 /** Calls per command on each master since the last reset. */
 async function commandCalls(): Promise<Record<string, number>[]> {
   return Promise.all(
-    masters.map(async (master) => {
-      const info = await master.info('commandstats')
-      const calls: Record<string, number> = {}
-      for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1]] = Number(match[2])
-      return calls
-    }),
+    masters.map((master) => commandStats(master)),
   )
 }
 

@@ -19,7 +19,7 @@ import { decodeEntry, encodeEntry } from '../src/entry.js'
 import { jobIdOf, lockKeyOf } from '../src/keys.js'
 import { deferred } from './helpers/events.js'
 import { uniqueNamespace } from './helpers/namespace.js'
-import { type RedisServerHandle, startRedisServer } from './helpers/redis-server.js'
+import { type RedisServerHandle, commandStats, startRedisServer } from './helpers/redis-server.js'
 
 let server: RedisServerHandle
 let admin: Redis
@@ -33,20 +33,10 @@ afterAll(async () => {
   await server.stop()
 })
 
-/** Calls of each command since `before` (`evalsha` → 1, …). */
-async function commandCalls(): Promise<Record<string, number>> {
-  const calls: Record<string, number> = {}
-  for (const line of (await admin.info('commandstats')).split('\r\n')) {
-    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line)
-    if (match) calls[match[1]] = Number(match[2])
-  }
-  return calls
-}
-
 async function countCalls(run: () => Promise<unknown>): Promise<Record<string, number>> {
-  const before = await commandCalls()
+  const before = await commandStats(admin)
   await run()
-  const after = await commandCalls()
+  const after = await commandStats(admin)
   const delta: Record<string, number> = {}
   for (const [name, n] of Object.entries(after)) if (name !== 'info' && n !== (before[name] ?? 0)) delta[name] = n - (before[name] ?? 0)
   return delta

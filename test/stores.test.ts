@@ -6,7 +6,7 @@ import { isCachebackError } from '../src/errors.js'
 import { MemoryStore } from '../src/stores/memory-store.js'
 import { RedisStore } from '../src/redis/redis-store.js'
 import { uniqueNamespace } from './helpers/namespace.js'
-import { startRedisServer, type RedisServerHandle } from './helpers/redis-server.js'
+import { type RedisServerHandle, commandStats, startRedisServer } from './helpers/redis-server.js'
 import { type StoreUnderTest, storeConformance } from '../src/testing/index.js'
 
 const redisUrl = inject('redisUrl')
@@ -26,9 +26,9 @@ describeStoreConformance('RedisStore (own client)', async () => {
   return { store, cleanup: () => store.close() }
 })
 
-describeStoreConformance('RedisStore (given client)', async () => {
-  const client = new Redis(redisUrl)
-  const store = new RedisStore({ redis: client })
+/** A store on a client the test made: closing the store leaves the client open. */
+function givenClientSetup(client: Redis | Redis5) {
+  const store = new RedisStore({ redis: client }) // both ioredis 6 and 5 clients are accepted by the types
   return {
     store,
     cleanup: async () => {
@@ -37,21 +37,12 @@ describeStoreConformance('RedisStore (given client)', async () => {
       await client.quit()
     },
   }
-})
+}
+
+describeStoreConformance('RedisStore (given client)', async () => givenClientSetup(new Redis(redisUrl)))
 
 // An ioredis 5 client (installed as `ioredis5`): accepted by the types and the runtime alike.
-describeStoreConformance('RedisStore (given ioredis 5 client)', async () => {
-  const client = new Redis5(redisUrl)
-  const store = new RedisStore({ redis: client })
-  return {
-    store,
-    cleanup: async () => {
-      await store.close()
-      expect(client.status).toBe('ready')
-      await client.quit()
-    },
-  }
-})
+describeStoreConformance('RedisStore (given ioredis 5 client)', async () => givenClientSetup(new Redis5(redisUrl)))
 
 describe('RedisStore options', () => {
   it('refuses a missing redis option with E_INVALID_OPTION instead of connecting to localhost', () => {
@@ -133,12 +124,7 @@ describe('RedisStore on a dedicated server', () => {
     await server?.stop()
   })
 
-  const commandCalls = async (): Promise<Record<string, number>> => {
-    const info = await admin.info('commandstats')
-    const calls: Record<string, number> = {}
-    for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1]] = Number(match[2])
-    return calls
-  }
+  const commandCalls = () => commandStats(admin)
 
   it('reads 100 keys with one MGET command', async () => {
     const keys = Array.from({ length: 100 }, (_, i) => `${uniqueNamespace('many')}:${i}`)

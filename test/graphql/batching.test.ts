@@ -8,7 +8,7 @@ import { Cacheback, InProcessRefresher } from '../../src/index.js'
 import { RedisStore } from '../../src/redis/index.js'
 import { createClock } from '../helpers/clock.js'
 import { createServer, createUpstream, run } from '../helpers/graphql.js'
-import { type RedisServerHandle, startRedisServer } from '../helpers/redis-server.js'
+import { type RedisServerHandle, commandStats, startRedisServer } from '../helpers/redis-server.js'
 
 let redis: RedisServerHandle
 let admin: Redis
@@ -22,9 +22,7 @@ afterAll(async () => {
 })
 
 async function commandCounts(): Promise<Record<string, number>> {
-  const info = await admin.info('commandstats')
-  const counts: Record<string, number> = {}
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) counts[match[1]] = Number(match[2])
+  const counts = await commandStats(admin)
   delete counts.info
   delete counts['config|resetstat']
   return counts

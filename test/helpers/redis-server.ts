@@ -277,3 +277,10 @@ function terminate(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
     child.kill(signal)
   })
 }
+
+/** Calls per command of a Redis (`INFO commandstats`), by command name (`evalsha`, `config|resetstat`, …). */
+export async function commandStats(client: { info(section: string): Promise<string> }): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  for (const match of (await client.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) counts[match[1]] = Number(match[2])
+  return counts
+}

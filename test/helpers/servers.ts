@@ -11,7 +11,7 @@ import { RedisStore } from '../../src/redis/index.js'
 import { type TestClock, createClock } from './clock.js'
 import { EventLog } from './events.js'
 import { uniqueNamespace } from './namespace.js'
-import { startRedisServer } from './redis-server.js'
+import { commandStats, startRedisServer } from './redis-server.js'
 
 /** A redis-server of one test file, with its command counts. */
 export interface CountingRedis {
@@ -29,9 +29,7 @@ export async function startCountingRedis(): Promise<CountingRedis> {
   return {
     url: server.url,
     async commands() {
-      const info = await admin.info('commandstats')
-      const counts: Record<string, number> = {}
-      for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) counts[match[1]] = Number(match[2])
+      const counts = await commandStats(admin)
       delete counts.info
       delete counts['config|resetstat']
       return counts

@@ -15,6 +15,7 @@ import { isCachebackError } from './errors.js'
 import { type HitTier, hitEvent, missEvent, staleEvent, storeErrorEvent } from './events.js'
 import { fetchShared } from './fetch.js'
 import type { AnyJob } from './job.js'
+import { localHit } from './l1/field-hit.js'
 import type { L1 } from './l1/l1.js'
 import { type ReadPolicy, decide, drawsAhead } from './policy.js'
 import { dispatchAhead } from './refresh/ahead.js'
@@ -96,17 +97,14 @@ export function readLocal<T>(core: CacheCore, job: AnyJob, args: unknown[], key:
   const l1 = core.l1
   const held = l1?.lookup(key)
   if (held === undefined) return undefined
-  const decision = decide(held, core.now())
-  if (decision.kind !== 'hit') {
+  const now = core.now()
+  if (now >= held.freshUntil || now >= held.expiresAt) {
     l1!.local!.drop(key)
     return undefined
   }
-  if (core.listened) core.emit(hitEvent(job, key, decision.age, 'l1'))
-  const value = l1!.local!.valueOf(held) as T
   // Refresh ahead as a store hit would: hot keys are the ones the tier answers.
-  if (!held.fetchMs || !drawsAhead(held, core.now(), job.refreshAhead(...args), core.random)) return { status: 'hit', value, age: decision.age, lifetime: job.lifetime(...args), tier: 'l1' }
-  dispatchAhead(core, { job, key, args }, held)
-  return { status: 'hit', value, age: decision.age, lifetime: job.lifetime(...args), tier: 'l1', refreshAhead: true }
+  const ahead = held.fetchMs !== undefined && held.fetchMs > 0 && drawsAhead(held, now, job.refreshAhead(...args), core.random)
+  return localHit<T>(core, { job, key, args }, held, ahead)
 }
 
 async function readThrough<T>(core: CacheCore, l1: L1, read: CacheRead, key: string): Promise<ReadResult<T>> {

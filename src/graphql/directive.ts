@@ -16,7 +16,6 @@ import type { FieldPolicy } from './field-policy.js'
 import { recordHit, recordRead } from './cache-reads.js'
 import { AHEAD } from '../l1/field-hit.js'
 import type { MemoId } from '../l1/key-memo.js'
-import type { HeldEntry } from '../l1/local-tier.js'
 import { ageSeconds } from '../policy.js'
 import { readField } from './read-batch.js'
 import { type CachedFieldExtension, type RefreshContextFactory, ResolverJob, forEachCachedField, refreshInfo, registerFieldJob } from './resolver-jobs.js'
@@ -71,18 +70,12 @@ interface WrapInput {
   scope?: CachebackDirectiveOptions['scope']
 }
 
-/** Lowers Apollo's cache-control hint of the field to its remaining freshness. */
-function restrictCacheHint(info: GraphQLResolveInfo, policy: FieldPolicy, result: Pick<ReadResult<unknown>, 'status' | 'age'>): void {
+/** Lowers Apollo's cache-control hint of the field to its remaining freshness (`age`: of a hit, seconds). */
+function restrictCacheHint(info: GraphQLResolveInfo, policy: FieldPolicy, status: ReadResult<unknown>['status'], age = 0): void {
   const control = (info as { cacheControl?: { cacheHint?: { restrict(hint: object): void } } }).cacheControl
   if (!control?.cacheHint) return
-  const remaining = result.status === 'hit' ? Math.max(0, Math.floor(policy.lifetime - (result.age ?? 0))) : result.status === 'miss' ? policy.lifetime : 0
+  const remaining = status === 'hit' ? Math.max(0, Math.floor(policy.lifetime - age)) : status === 'miss' ? policy.lifetime : 0
   control.cacheHint.restrict(policy.scope === 'PRIVATE' ? { maxAge: remaining, scope: 'PRIVATE' } : { maxAge: remaining })
-}
-
-/** Lowers Apollo's cache-control hint of a field served fresh from the in-process tier (the fast path: no result object). */
-function restrictHitHint(info: GraphQLResolveInfo, policy: FieldPolicy, held: HeldEntry, cache: Cacheback): void {
-  const control = (info as { cacheControl?: { cacheHint?: { restrict(hint: object): void } } }).cacheControl
-  if (control?.cacheHint) restrictCacheHint(info, policy, { status: 'hit', age: ageSeconds(held, cache.now()) })
 }
 
 /** The read of one field: its job arguments and key; undefined when it bypasses the cache (no scope). Throws the coded error of a read that cannot be keyed. */
@@ -105,7 +98,7 @@ function prepareRead({ cache, job, scope }: WrapInput, { parent, args, context, 
 /** Records a served field and its cache hint; returns its value. */
 function served(context: unknown, info: GraphQLResolveInfo, policy: FieldPolicy, result: ReadResult<unknown>): unknown {
   recordRead(context, result, info.path, policy.coordinate)
-  restrictCacheHint(info, policy, result)
+  restrictCacheHint(info, policy, result.status, result.age)
   return result.value
 }
 
@@ -140,7 +133,7 @@ function wrapResolver(input: WrapInput): GraphQLFieldResolver<unknown, unknown> 
       if (held === AHEAD) drewAhead = true
       else if (held !== undefined) {
         recordHit(context)
-        restrictHitHint(info, policy, held, cache)
+        restrictCacheHint(info, policy, 'hit', ageSeconds(held, cache.now()))
         return cache.heldValue(held)
       }
     }

@@ -12,6 +12,7 @@ import { hitEvent } from '../events.js'
 import type { AnyJob } from '../job.js'
 import { ageSeconds, drawsAhead } from '../policy.js'
 import { dispatchAhead } from '../refresh/ahead.js'
+import type { DispatchCall } from '../refresh/dispatch.js'
 import type { ReadResult } from '../results.js'
 import type { HeldEntry } from './local-tier.js'
 
@@ -36,11 +37,21 @@ export function fieldHit(core: CacheCore, job: AnyJob, key: string, beta: number
 
 /** The in-process hit of `key` that {@link fieldHit} drew a refresh ahead for: dispatches it (in the background) and answers the hit. */
 export function readLocalAhead<T>(core: CacheCore, job: AnyJob, args: unknown[], key: string): ReadResult<T> | undefined {
-  const l1 = core.l1
-  const held = l1?.lookup(key)
-  if (held === undefined) return undefined
+  const held = core.l1?.lookup(key)
+  return held === undefined ? undefined : localHit<T>(core, { job, key, args }, held, true)
+}
+
+/**
+ * The result of a hit on `held`, reported as an `l1` hit; with `ahead`, the
+ * refresh ahead this read drew is dispatched (in the background: the hit does
+ * not wait).
+ */
+export function localHit<T>(core: CacheCore, call: DispatchCall, held: HeldEntry, ahead: boolean): ReadResult<T> {
+  const { job, key, args } = call
   const age = ageSeconds(held, core.now())
   if (core.listened) core.emit(hitEvent(job, key, age, 'l1'))
-  dispatchAhead(core, { job, key, args }, held)
-  return { status: 'hit', value: l1!.local!.valueOf(held) as T, age, lifetime: job.lifetime(...args), tier: 'l1', refreshAhead: true }
+  const value = core.l1!.local!.valueOf(held) as T
+  if (!ahead) return { status: 'hit', value, age, lifetime: job.lifetime(...args), tier: 'l1' }
+  dispatchAhead(core, call, held)
+  return { status: 'hit', value, age, lifetime: job.lifetime(...args), tier: 'l1', refreshAhead: true }
 }
